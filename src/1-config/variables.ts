@@ -1,0 +1,191 @@
+// The configuration table: one row per variable drives parsing, --help, `env` and the README.
+
+import * as p from './parse.ts';
+import type { UserDb } from './users.ts';
+
+/** What defaults and parsers may consult besides the variables themselves. */
+export interface Context {
+  readonly users: UserDb;
+  readonly euid: number;
+  readonly egid: number;
+  /** `bytes` bytes from a CSPRNG, as lowercase hex. */
+  readonly randomHex: (bytes: number) => string;
+}
+
+/** The first non-empty value of a variable across the environment and the env files. */
+export type Lookup = (name: string) => string | undefined;
+
+/** The startup steps; each command reads the variables of the steps it runs. */
+export type Step = 'storage' | 'disk' | 'supervisord' | 'exec';
+
+export interface Variable<N extends string = string, T = unknown> {
+  readonly name: N;
+  /** Used when the variable is unset or empty; a function for derived and generated defaults. */
+  readonly default: string | ((lookup: Lookup, ctx: Context) => string);
+  /** How the default reads in --help and the README, when it is not a fixed text. */
+  readonly defaultText?: string;
+  /** What is accepted, as a phrase that follows "expected". */
+  readonly accepted: string;
+  readonly meaning: string;
+  readonly parse: (text: string, ctx: Context) => T;
+  /** The normalised text passed on to the environment; String(value) when absent. */
+  format?(value: T): string;
+  readonly steps: readonly Step[];
+  /** Never printed in full unless asked to. */
+  readonly secret?: boolean;
+  /** The default is generated afresh at each start. */
+  readonly generated?: boolean;
+  /** The name m3u-proxy knows this value by, in supervisord's environment= line. */
+  readonly proxy?: string;
+}
+
+function row<const N extends string, T>(variable: Variable<N, T>): Variable<N, T> {
+  return variable;
+}
+
+const text = (value: string): string => value;
+
+/** Every variable hls-bootstrap reads, in the order `env` prints them. */
+export const VARIABLES = [
+  row({
+    name: 'HLS_TEMP_DIR', default: '/var/www/html/storage/app/hls-segments', parse: p.hlsDirectory, format: text,
+    accepted: 'an absolute path that is not / or a system directory such as /etc, /usr or /var, nor directly in one',
+    meaning: 'where FFmpeg writes live HLS segments', steps: ['storage', 'disk', 'supervisord'], proxy: 'HLS_TEMP_DIR',
+  }),
+  row({
+    name: 'HLS_GC_ENABLED', default: 'true', parse: p.bool,
+    accepted: 'true/false, 1/0, yes/no or on/off, in any case',
+    meaning: "whether the proxy's garbage collector removes stale stream directories", steps: ['supervisord'], proxy: 'HLS_GC_ENABLED',
+  }),
+  row({
+    name: 'HLS_GC_INTERVAL', default: '600', parse: p.integer(1),
+    accepted: 'an integer number of seconds greater than 0',
+    meaning: 'seconds between two garbage collector runs', steps: ['supervisord'], proxy: 'HLS_GC_INTERVAL',
+  }),
+  row({
+    name: 'HLS_GC_AGE_THRESHOLD', default: '7200', parse: p.integer(1),
+    accepted: 'an integer number of seconds greater than 0',
+    meaning: 'age in seconds after which an empty stream directory is removed', steps: ['supervisord'], proxy: 'HLS_GC_AGE_THRESHOLD',
+  }),
+  row({
+    name: 'WWWUSER', default: (_lookup, ctx) => ctx.users.userById(ctx.euid)?.name ?? String(ctx.euid),
+    defaultText: 'the effective user', parse: (t, ctx) => p.user(ctx.users)(t), format: (u) => u.name ?? String(u.id),
+    accepted: 'a user name from /etc/passwd or a numeric uid',
+    meaning: 'owner of HLS_TEMP_DIR and what is in it', steps: ['storage'],
+  }),
+  row({
+    name: 'WWWGROUP',
+    default: (lookup, ctx) => {
+      const name = lookup('WWWUSER');
+      const owner = name === undefined ? undefined : ctx.users.userByName(name) ?? ctx.users.userById(Number(name));
+      const gid = owner?.gid ?? ctx.egid;
+      return ctx.users.groupById(gid)?.name ?? String(gid);
+    },
+    defaultText: "WWWUSER's primary group, else the effective group",
+    parse: (t, ctx) => p.group(ctx.users)(t), format: (g) => g.name ?? String(g.id),
+    accepted: 'a group name from /etc/group or a numeric gid',
+    meaning: 'group of HLS_TEMP_DIR and what is in it', steps: ['storage'],
+  }),
+  row({
+    name: 'HLS_DIR_MODE', default: '0755', parse: p.octalMode, format: p.formatMode,
+    accepted: 'an octal mode such as 0755 in which the owner has rwx',
+    meaning: 'mode of HLS_TEMP_DIR itself', steps: ['storage'],
+  }),
+  row({
+    name: 'HLS_DISK_WARN_MB', default: '2048', parse: p.integer(0),
+    accepted: 'an integer number of MiB',
+    meaning: 'free space below which the disk step warns', steps: ['disk'],
+  }),
+  row({
+    name: 'HLS_DISK_CRITICAL_MB', default: '512', parse: p.integer(0),
+    accepted: 'an integer number of MiB, at most HLS_DISK_WARN_MB',
+    meaning: 'free space below which the disk step reports critical', steps: ['disk'],
+  }),
+  row({
+    name: 'HLS_DISK_CRITICAL_ACTION', default: 'warn', parse: p.oneOf(['warn', 'fail']),
+    accepted: 'warn (log and go on) or fail (stop the start-up with exit 75)',
+    meaning: 'what a critical disk result does', steps: ['disk'],
+  }),
+  row({
+    name: 'M3U_PROXY_ENABLED', default: 'true', parse: p.bool,
+    accepted: 'true/false, 1/0, yes/no or on/off, in any case',
+    meaning: 'whether the proxy runs in this container; false skips the storage and disk steps', steps: ['storage', 'disk'],
+  }),
+  row({
+    name: 'M3U_PROXY_START_EMBEDDED', default: (lookup) => lookup('M3U_PROXY_ENABLED') ?? 'true', defaultText: 'M3U_PROXY_ENABLED',
+    parse: p.bool, accepted: 'true/false, 1/0, yes/no or on/off, in any case',
+    meaning: "supervisord's autostart= for the proxy", steps: ['supervisord'],
+  }),
+  row({
+    name: 'SUPERVISOR_PHP_USER', default: (lookup, ctx) => lookup('WWWUSER') ?? ctx.users.userById(ctx.euid)?.name ?? String(ctx.euid),
+    defaultText: 'WWWUSER', parse: p.word, accepted: 'a user name or uid, without spaces',
+    meaning: 'the user supervisord runs the proxy as', steps: ['supervisord'],
+  }),
+  row({
+    name: 'M3U_PROXY_HOST', default: '127.0.0.1', parse: p.word, accepted: 'a host name or address, without spaces',
+    meaning: 'address the proxy listens on', steps: ['supervisord'], proxy: 'HOST',
+  }),
+  row({
+    name: 'M3U_PROXY_PORT', default: '8085', parse: p.integer(1, 65535), accepted: 'a port number from 1 to 65535',
+    meaning: 'port the proxy listens on', steps: ['supervisord'], proxy: 'PORT',
+  }),
+  row({
+    name: 'M3U_PROXY_LOG_LEVEL', default: 'ERROR', parse: p.oneOf(['DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL']),
+    accepted: 'DEBUG, INFO, WARNING, ERROR or CRITICAL, in any case',
+    meaning: "the proxy's log level", steps: ['supervisord'], proxy: 'LOG_LEVEL',
+  }),
+  row({
+    name: 'M3U_PROXY_TOKEN', default: (_lookup, ctx) => ctx.randomHex(24), defaultText: 'generated: 48 random hex characters',
+    parse: p.anyText, accepted: 'any text', secret: true, generated: true,
+    meaning: "the proxy's API token", steps: ['supervisord'], proxy: 'API_TOKEN',
+  }),
+  row({
+    name: 'M3U_PROXY_REDIS_HOST', default: (lookup) => lookup('REDIS_HOST') ?? 'localhost', defaultText: 'REDIS_HOST, else localhost',
+    parse: p.word, accepted: 'a host name or address, without spaces',
+    meaning: 'Redis host of the proxy', steps: ['supervisord'], proxy: 'REDIS_HOST',
+  }),
+  row({
+    name: 'M3U_PROXY_REDIS_PORT', default: (lookup) => lookup('REDIS_SERVER_PORT') ?? '36790', defaultText: 'REDIS_SERVER_PORT, else 36790',
+    parse: p.integer(1, 65535), accepted: 'a port number from 1 to 65535',
+    meaning: 'Redis port of the proxy', steps: ['supervisord'], proxy: 'REDIS_PORT',
+  }),
+  row({
+    name: 'M3U_PROXY_REDIS_DB', default: '6', parse: p.integer(0), accepted: 'an integer from 0',
+    meaning: 'Redis database number of the proxy', steps: ['supervisord'], proxy: 'REDIS_DB',
+  }),
+  row({
+    name: 'M3U_REDIS_ENABLED', default: 'true', parse: p.bool, accepted: 'true/false, 1/0, yes/no or on/off, in any case',
+    meaning: 'whether the proxy uses Redis', steps: ['supervisord'], proxy: 'REDIS_ENABLED',
+  }),
+  row({
+    name: 'M3U_ENABLE_TRANSCODING_POOLING', default: 'true', parse: p.bool,
+    accepted: 'true/false, 1/0, yes/no or on/off, in any case',
+    meaning: 'whether the proxy shares one transcoder between viewers', steps: ['supervisord'], proxy: 'ENABLE_TRANSCODING_POOLING',
+  }),
+  row({
+    name: 'SUPERVISORD_TEMPLATE', default: '/etc/supervisor/conf.d/supervisord.tmpl', parse: p.filePath, format: text,
+    accepted: 'a file path', meaning: 'the supervisord config to render from', steps: ['supervisord'],
+  }),
+  row({
+    name: 'SUPERVISORD_CONF', default: '/etc/supervisor/conf.d/supervisord.conf', parse: p.filePath, format: text,
+    accepted: 'a file path', meaning: 'where the rendered supervisord config is written', steps: ['supervisord', 'exec'],
+  }),
+] as const;
+
+type AnyVariable = (typeof VARIABLES)[number];
+
+/** The name of a variable in the table. */
+export type VariableName = AnyVariable['name'];
+
+/** Parsed values, typed per variable. */
+export type Values = { readonly [V in AnyVariable as V['name']]: ReturnType<V['parse']> };
+
+/** The normalised text of a parsed value, as the environment and the proxy receive it. */
+export function formatValue(variable: Variable, value: unknown): string {
+  return variable.format === undefined ? String(value) : variable.format(value);
+}
+
+/** The default as --help and the README show it. */
+export function defaultText(variable: Variable): string {
+  return variable.defaultText ?? (typeof variable.default === 'string' ? variable.default : '');
+}

@@ -1,0 +1,183 @@
+// The command line: parses arguments with commander, runs one command, and turns expected failures into exit codes.
+
+import { createRequire } from 'node:module';
+import { Command, CommanderError, Option } from 'commander';
+import { variablesHelp } from './1-config/docs.ts';
+import { ENV_FORMATS, formatEnv, type EnvFormat } from './1-config/env-format.ts';
+import { readEnvFiles, resolveConfig, type Config, type Layer } from './1-config/resolve.ts';
+import type { Context, Step } from './1-config/variables.ts';
+import { BootstrapError, EXIT } from './errors.ts';
+import { Output, type OutStream } from './output.ts';
+
+/** Everything the core needs from the process, passed in by the entry. */
+export interface Io {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: OutStream;
+  readonly stderr: OutStream;
+  readonly context: Context;
+}
+
+/** Options every command takes, as commander leaves them: absent when not given. */
+type GivenOptions = { readonly [K in keyof GlobalOptions]?: GlobalOptions[K] };
+
+/** Options every command takes. */
+interface GlobalOptions {
+  readonly envFile: readonly string[];
+  readonly dryRun: boolean;
+  readonly json: boolean;
+  readonly quiet: boolean;
+}
+
+const STARTUP: readonly Step[] = ['storage', 'disk', 'supervisord', 'exec'];
+
+const EXIT_HELP = `
+Exit codes:
+  0    success                          73   storage cannot be prepared
+  1    internal error (a bug)           75   disk critical with HLS_DISK_CRITICAL_ACTION=fail
+  2    usage error                      78   invalid configuration
+  126  command not executable           127  command not found
+  otherwise the exec'd program's own status. check-disk has its own codes (see its --help).
+`;
+
+function addGlobalOptions(command: Command): Command {
+  return command
+    .option('--env-file <path>', 'read variables from a dotenv file, under the real environment (repeatable; earlier files win)',
+      (path: string, paths: string[] | undefined) => [...(paths ?? []), path])
+    .option('--dry-run', 'compute and print every step\'s plan; change nothing, exec nothing')
+    .option('--json', 'print one JSON document on stdout describing what each step found and did')
+    .option('-q, --quiet', 'print only warnings and errors');
+}
+
+/** Global options given before and after the command name, merged. */
+function globalOptions(command: Command): GlobalOptions {
+  const outer = command.parent?.opts<GivenOptions>() ?? {};
+  const inner = command.opts<GivenOptions>();
+  return {
+    envFile: [...(outer.envFile ?? []), ...(inner.envFile ?? [])],
+    dryRun: outer.dryRun === true || inner.dryRun === true,
+    json: outer.json === true || inner.json === true,
+    quiet: outer.quiet === true || inner.quiet === true,
+  };
+}
+
+/** Reads the env files and resolves the configuration; every problem at once, exit 78. */
+async function loadConfig(io: Io, options: GlobalOptions): Promise<Config> {
+  const environment: Layer = { source: 'environment', values: io.env };
+  const files = await readEnvFiles(options.envFile);
+  return resolveConfig([environment, ...files.layers], io.context, files.problems);
+}
+
+function version(): string {
+  const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+  return pkg.version;
+}
+
+function notBuilt(step: string): never {
+  throw new BootstrapError(EXIT.UNAVAILABLE, `the ${step} step is not part of this build yet; nothing was changed`);
+}
+
+/** Runs the command line in `io.argv` and returns the exit code. */
+export async function main(io: Io): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  let output: Output | undefined;
+  const start = async (command: Command): Promise<{ options: GlobalOptions; out: Output }> => {
+    const options = globalOptions(command);
+    output = await Output.create(io.stdout, io.stderr, { quiet: options.quiet, json: options.json, env: io.env });
+    return { options, out: output };
+  };
+
+  const program = new Command('hls-bootstrap')
+    .description('Prepares HLS segment storage, checks disk space, renders supervisord\'s config, then execs supervisord.')
+    .version(version(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .enablePositionalOptions()
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .exitOverride()
+    .addHelpText('after', EXIT_HELP);
+  addGlobalOptions(program);
+
+  const run = async (command: Command): Promise<void> => {
+    const { options } = await start(command);
+    await loadConfig(io, options);
+    notBuilt('storage');
+  };
+  // A bare `hls-bootstrap` is `run`; an unknown word is a usage error, not a command to exec.
+  program.action(async (_opts: unknown, command: Command) => {
+    const [word] = command.args;
+    if (word === undefined) return run(command);
+    return command.error(`error: unknown command '${word}'; to exec a program, write: hls-bootstrap run -- ${word}`,
+      { code: 'commander.unknownCommand' });
+  });
+
+  addGlobalOptions(program.command('run'))
+    .summary('every startup step in order, then exec (the ENTRYPOINT; also what a bare hls-bootstrap does)')
+    .description('Runs every startup step in order, then replaces itself with supervisord, or with COMMAND when given.')
+    .argument('[command...]', 'the command to exec instead of supervisord')
+    .passThroughOptions()
+    .addHelpText('after', variablesHelp(STARTUP))
+    .action((_command: string[], _opts: unknown, command: Command) => run(command));
+
+  addGlobalOptions(program.command('prepare'))
+    .summary('every startup step, no exec (for an init container, CI, or a human)')
+    .description('Runs every startup step in order and exits instead of exec\'ing.')
+    .addHelpText('after', variablesHelp(['storage', 'disk', 'supervisord']))
+    .action(async (_opts: unknown, command: Command) => {
+      const { options } = await start(command);
+      await loadConfig(io, options);
+      notBuilt('storage');
+    });
+
+  addGlobalOptions(program.command('check-disk'))
+    .summary('the disk check alone')
+    .description('Checks the free space of the filesystem that holds HLS_TEMP_DIR.')
+    .addHelpText('after', variablesHelp(['disk']))
+    .action(async (_opts: unknown, command: Command) => {
+      const { options } = await start(command);
+      await loadConfig(io, options);
+      notBuilt('disk');
+    });
+
+  addGlobalOptions(program.command('render-config'))
+    .summary('render the supervisord config alone')
+    .description('Renders the environment= line of [program:m3u-proxy] into the supervisord config.')
+    .addHelpText('after', variablesHelp(['supervisord']))
+    .action(async (_opts: unknown, command: Command) => {
+      const { options } = await start(command);
+      await loadConfig(io, options);
+      notBuilt('supervisord');
+    });
+
+  addGlobalOptions(program.command('env'))
+    .summary('print the resolved configuration')
+    .description('Prints every variable as the startup would resolve it: defaults filled in, values normalised.')
+    .addOption(new Option('--format <format>', 'shell (export lines to eval), dotenv, or json (one object)')
+      .choices(ENV_FORMATS).default('shell'))
+    .option('--show-secrets', 'print secrets such as M3U_PROXY_TOKEN instead of hiding them')
+    .addHelpText('after', variablesHelp(STARTUP))
+    .action(async (opts: { format: EnvFormat; showSecrets?: true }, command: Command) => {
+      const { options, out } = await start(command);
+      const config = await loadConfig(io, options);
+      const format = options.json ? 'json' : opts.format;
+      out.result(formatEnv(config, format, opts.showSecrets === true));
+      if (opts.showSecrets !== true && !options.quiet) out.warn('hls-bootstrap: M3U_PROXY_TOKEN is hidden; pass --show-secrets to print it');
+    });
+
+  // Only now, so that the commands above do not inherit it.
+  program.allowExcessArguments();
+  try {
+    await program.parseAsync([...io.argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    if (!(error instanceof BootstrapError)) throw error;
+    for (const problem of error.problems) (output ?? fallbackOutput(io)).error(`hls-bootstrap: ${problem}`);
+    exitCode = error.exitCode;
+  }
+  return exitCode;
+}
+
+/** Plain stderr output for errors raised before a command created its own. */
+function fallbackOutput(io: Io): { error(line: string): void } {
+  return { error: (line) => io.stderr.write(`${line}\n`) };
+}

@@ -1,0 +1,176 @@
+// End-to-end tests of the command line and `env`: the built binary, a fresh directory, a minimal environment.
+
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parse } from 'dotenv';
+import { ROOT, cli, sh, tempDir } from '../support/cli.ts';
+
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+
+describe('help and version', () => {
+  test('--help lists the commands, the global options and the exit codes', () => {
+    const r = cli(['--help']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stderr, '');
+    for (const word of ['run', 'prepare', 'check-disk', 'render-config', 'env', '--env-file', '--dry-run', '--json', '--quiet', '--version']) {
+      assert.ok(r.stdout.includes(word), word);
+    }
+    assert.match(r.stdout, /78 +invalid configuration/);
+    assert.match(r.stdout, /127 +command not found/);
+  });
+
+  test("each command's --help lists the variables it reads, with their defaults", () => {
+    const disk = cli(['check-disk', '--help']).stdout;
+    assert.match(disk, /HLS_DISK_WARN_MB +free space below which the disk step warns \(default: 2048\)/);
+    assert.match(disk, /HLS_TEMP_DIR .*\(default: \/var\/www\/html\/storage\/app\/hls-segments\)/);
+    assert.doesNotMatch(disk, /M3U_PROXY_PORT/);
+    const render = cli(['render-config', '--help']).stdout;
+    assert.match(render, /M3U_PROXY_PORT +port the proxy listens on \(default: 8085\)/);
+    assert.doesNotMatch(render, /HLS_DISK_WARN_MB/);
+    const run = cli(['run', '--help']).stdout;
+    for (const name of ['HLS_TEMP_DIR', 'WWWUSER', 'HLS_DISK_CRITICAL_ACTION', 'M3U_PROXY_TOKEN', 'SUPERVISORD_CONF']) assert.ok(run.includes(name), name);
+  });
+
+  test('--version prints the package version', () => {
+    const r = cli(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, `${PKG.version}\n`);
+  });
+});
+
+describe('usage errors exit 2', () => {
+  for (const args of [['--bogus'], ['env', '--format', 'yaml'], ['nope'], ['env', 'extra']]) {
+    test(args.join(' '), () => {
+      const r = cli(args);
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^error: /);
+    });
+  }
+
+  test('an unknown word says how to exec a program', () => {
+    assert.match(cli(['bash']).stderr, /unknown command 'bash'; to exec a program, write: hls-bootstrap run -- bash/);
+  });
+});
+
+describe('env', () => {
+  test('shell output round-trips through sh, spaces, quotes, $, backslashes and newlines included', (t) => {
+    const dir = tempDir(t);
+    const token = "it's a \"token\" with $HOME, `id`, \\back\\slashes\\ and\nnew\nlines\n";
+    const template = join(dir, "odd dir 'x' $y", 'supervisord.tmpl');
+    const r = cli(['env', '--show-secrets'], { cwd: dir, env: { M3U_PROXY_TOKEN: token, SUPERVISORD_TEMPLATE: template } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const back = sh(`${r.stdout}\nprintf '%s\\0' "$M3U_PROXY_TOKEN" "$SUPERVISORD_TEMPLATE" "$HLS_GC_INTERVAL"`);
+    assert.deepEqual(back.split('\0').slice(0, -1), [token, template, '600']);
+  });
+
+  test('every format carries the same values', (t) => {
+    const dir = tempDir(t);
+    const env = { M3U_PROXY_TOKEN: 'secret-1', HLS_GC_ENABLED: 'YES', M3U_PROXY_HOST: '0.0.0.0' };
+    const json = JSON.parse(cli(['env', '--format', 'json', '--show-secrets'], { cwd: dir, env }).stdout) as Record<string, string>;
+    const dotenv = parse(cli(['env', '--format', 'dotenv', '--show-secrets'], { cwd: dir, env }).stdout);
+    const shell = JSON.parse(sh(`${cli(['env', '--show-secrets'], { cwd: dir, env }).stdout}\nnode -e 'console.log(JSON.stringify(process.env))'`)) as Record<string, string>;
+    assert.equal(json.HLS_GC_ENABLED, 'true');
+    assert.equal(json.M3U_PROXY_TOKEN, 'secret-1');
+    assert.deepEqual(dotenv, json);
+    for (const [name, value] of Object.entries(json)) assert.equal(shell[name], value, name);
+    assert.deepEqual(JSON.parse(cli(['--json', 'env'], { cwd: dir, env }).stdout), { ...json, M3U_PROXY_TOKEN: null });
+  });
+
+  test('secrets are hidden unless --show-secrets, in every format', (t) => {
+    const dir = tempDir(t);
+    const env = { M3U_PROXY_TOKEN: 'do-not-print-me' };
+    for (const format of ['shell', 'dotenv', 'json']) {
+      const r = cli(['env', '--format', format], { cwd: dir, env });
+      assert.equal(r.code, 0);
+      assert.ok(!r.stdout.includes('do-not-print-me'), format);
+      assert.match(r.stderr, /M3U_PROXY_TOKEN is hidden; pass --show-secrets/);
+    }
+    assert.match(cli(['env'], { cwd: dir, env }).stdout, /^# export M3U_PROXY_TOKEN=<hidden/m);
+    const json = JSON.parse(cli(['env', '--format', 'json'], { cwd: dir, env }).stdout) as Record<string, unknown>;
+    assert.equal(json.M3U_PROXY_TOKEN, null);
+  });
+
+  test('a generated token is 48 hex characters and new on every start', (t) => {
+    const dir = tempDir(t);
+    const first = parse(cli(['env', '--format', 'dotenv', '--show-secrets'], { cwd: dir }).stdout).M3U_PROXY_TOKEN ?? '';
+    const second = parse(cli(['env', '--format', 'dotenv', '--show-secrets'], { cwd: dir }).stdout).M3U_PROXY_TOKEN ?? '';
+    assert.match(first, /^[0-9a-f]{48}$/);
+    assert.notEqual(first, second);
+  });
+
+  test('env files merge under the real environment, earlier files over later ones', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'a.env'), 'HLS_GC_INTERVAL=31\nHLS_GC_AGE_THRESHOLD=41\nM3U_PROXY_PORT=9001\n');
+    writeFileSync(join(dir, 'b.env'), 'HLS_GC_AGE_THRESHOLD=42\nM3U_PROXY_PORT=9002\nM3U_PROXY_HOST="0.0.0.0"\nHLS_GC_ENABLED=off\n');
+    const r = cli(['--env-file', 'a.env', 'env', '--env-file', 'b.env', '--format', 'json'],
+      { cwd: dir, env: { HLS_GC_INTERVAL: '30', HLS_GC_ENABLED: '', M3U_PROXY_PORT: '9000' } });
+    assert.equal(r.code, 0, r.stderr);
+    const values = JSON.parse(r.stdout) as Record<string, string>;
+    assert.equal(values.HLS_GC_INTERVAL, '30');
+    assert.equal(values.HLS_GC_AGE_THRESHOLD, '41');
+    assert.equal(values.M3U_PROXY_PORT, '9000');
+    assert.equal(values.M3U_PROXY_HOST, '0.0.0.0');
+    // An empty variable counts as unset, so the file's value shows through.
+    assert.equal(values.HLS_GC_ENABLED, 'false');
+  });
+});
+
+describe('configuration errors exit 78, one line per problem, all at once', () => {
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['HLS_TEMP_DIR relative', { HLS_TEMP_DIR: 'segments' }, /^hls-bootstrap: HLS_TEMP_DIR="segments" is not valid: it is a relative path/],
+    ['HLS_TEMP_DIR /', { HLS_TEMP_DIR: '/' }, /^hls-bootstrap: HLS_TEMP_DIR="\/" is not valid: it is the root directory/],
+    ['HLS_TEMP_DIR with ..', { HLS_TEMP_DIR: '/data/../etc' }, /HLS_TEMP_DIR="\/data\/\.\.\/etc" is not valid: it has a "\.\." component/],
+    ['HLS_TEMP_DIR in /etc', { HLS_TEMP_DIR: '/etc/hls' }, /HLS_TEMP_DIR="\/etc\/hls" is not valid: it lies directly in the system directory \/etc/],
+    ['HLS_GC_ENABLED', { HLS_GC_ENABLED: 'maybe' }, /HLS_GC_ENABLED="maybe" is not valid: expected true\/false, 1\/0, yes\/no or on\/off/],
+    ['HLS_GC_INTERVAL', { HLS_GC_INTERVAL: 'ten' }, /HLS_GC_INTERVAL="ten" is not valid: expected an integer number of seconds greater than 0/],
+    ['HLS_GC_INTERVAL zero', { HLS_GC_INTERVAL: '0' }, /HLS_GC_INTERVAL="0" is not valid/],
+    ['HLS_GC_AGE_THRESHOLD', { HLS_GC_AGE_THRESHOLD: '-5' }, /HLS_GC_AGE_THRESHOLD="-5" is not valid/],
+    ['WWWUSER', { WWWUSER: 'no-such-user' }, /WWWUSER="no-such-user" is not valid: there is no user named "no-such-user"/],
+    ['WWWGROUP', { WWWGROUP: 'no-such-group' }, /WWWGROUP="no-such-group" is not valid: there is no group named "no-such-group"/],
+    ['HLS_DIR_MODE', { HLS_DIR_MODE: '0644' }, /HLS_DIR_MODE="0644" is not valid: the owner needs rwx/],
+    ['HLS_DISK_WARN_MB', { HLS_DISK_WARN_MB: '2G' }, /HLS_DISK_WARN_MB="2G" is not valid: expected an integer number of MiB/],
+    ['HLS_DISK_CRITICAL_MB above warn', { HLS_DISK_CRITICAL_MB: '4096' }, /HLS_DISK_CRITICAL_MB="4096" is not valid: it is above HLS_DISK_WARN_MB \(2048\)/],
+    ['HLS_DISK_CRITICAL_ACTION', { HLS_DISK_CRITICAL_ACTION: 'panic' }, /HLS_DISK_CRITICAL_ACTION="panic" is not valid: expected warn/],
+    ['M3U_PROXY_ENABLED', { M3U_PROXY_ENABLED: 'sure' }, /M3U_PROXY_ENABLED="sure" is not valid/],
+    ['M3U_PROXY_PORT', { M3U_PROXY_PORT: '70000' }, /M3U_PROXY_PORT="70000" is not valid: expected a port number from 1 to 65535/],
+    ['M3U_PROXY_HOST', { M3U_PROXY_HOST: 'a host' }, /M3U_PROXY_HOST="a host" is not valid: expected a host name or address, without spaces/],
+    ['M3U_PROXY_LOG_LEVEL', { M3U_PROXY_LOG_LEVEL: 'LOUD' }, /M3U_PROXY_LOG_LEVEL="LOUD" is not valid: expected DEBUG, INFO/],
+    ['M3U_PROXY_REDIS_PORT', { M3U_PROXY_REDIS_PORT: 'redis' }, /M3U_PROXY_REDIS_PORT="redis" is not valid/],
+    ['M3U_PROXY_REDIS_DB', { M3U_PROXY_REDIS_DB: '1.5' }, /M3U_PROXY_REDIS_DB="1\.5" is not valid: expected an integer from 0/],
+    ['M3U_REDIS_ENABLED', { M3U_REDIS_ENABLED: 'y' }, /M3U_REDIS_ENABLED="y" is not valid/],
+    ['M3U_ENABLE_TRANSCODING_POOLING', { M3U_ENABLE_TRANSCODING_POOLING: 'n' }, /M3U_ENABLE_TRANSCODING_POOLING="n" is not valid/],
+    ['SUPERVISORD_CONF', { SUPERVISORD_CONF: 'a\nb' }, /SUPERVISORD_CONF="a\\nb" is not valid: a path cannot hold a newline/],
+  ];
+  for (const [name, env, message] of cases) {
+    test(name, (t) => {
+      const dir = tempDir(t);
+      for (const command of [['env'], ['prepare'], ['run', '--', 'true'], ['check-disk'], ['render-config']]) {
+        const r = cli(command, { cwd: dir, env });
+        assert.equal(r.code, 78, `${command.join(' ')}: ${r.stderr}`);
+        assert.equal(r.stdout, '');
+        assert.match(r.stderr, message);
+      }
+    });
+  }
+
+  test('all problems are listed together, and a missing env file is one of them', (t) => {
+    const dir = tempDir(t);
+    const r = cli(['env', '--env-file', 'missing.env'], { cwd: dir, env: { HLS_GC_INTERVAL: 'x', HLS_GC_AGE_THRESHOLD: 'y', M3U_PROXY_PORT: 'z' } });
+    assert.equal(r.code, 78);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 4, r.stderr);
+    assert.match(lines[0] ?? '', /^hls-bootstrap: --env-file missing\.env: cannot read it: no such file or directory \(ENOENT\)$/);
+    assert.ok(lines.every((l) => l.startsWith('hls-bootstrap: ')));
+  });
+
+  test('a value from an env file names the file', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'prod.env'), 'HLS_GC_INTERVAL=soon\n');
+    const r = cli(['env', '--env-file', 'prod.env'], { cwd: dir });
+    assert.match(r.stderr, /HLS_GC_INTERVAL="soon" \(from prod\.env\) is not valid/);
+  });
+});
