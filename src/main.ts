@@ -7,7 +7,8 @@ import { ENV_FORMATS, formatEnv, type EnvFormat } from './1-config/env-format.ts
 import { readEnvFiles, resolveConfig, type Config, type Layer } from './1-config/resolve.ts';
 import type { Context, Step } from './1-config/variables.ts';
 import { BootstrapError, EXIT } from './errors.ts';
-import { Output, type OutStream } from './output.ts';
+import { Output, wantsColour, type OutStream } from './output.ts';
+import { startup } from './startup.ts';
 
 /** Everything the core needs from the process, passed in by the entry. */
 export interface Io {
@@ -81,9 +82,10 @@ function notBuilt(step: string): never {
 export async function main(io: Io): Promise<number> {
   let exitCode: number = EXIT.OK;
   let output: Output | undefined;
-  const start = async (command: Command): Promise<{ options: GlobalOptions; out: Output }> => {
+  /** Creates the output for `command`; `resultOnStdout`: its result is its stdout, so --json prints no document. */
+  const start = async (command: Command, resultOnStdout = false): Promise<{ options: GlobalOptions; out: Output }> => {
     const options = globalOptions(command);
-    output = await Output.create(io.stdout, io.stderr, { quiet: options.quiet, json: options.json, env: io.env });
+    output = await Output.create(io.stdout, io.stderr, { quiet: options.quiet, json: options.json && !resultOnStdout, env: io.env });
     return { options, out: output };
   };
 
@@ -93,15 +95,22 @@ export async function main(io: Io): Promise<number> {
     .helpOption('-h, --help', 'show help')
     .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      getOutHelpWidth: () => io.stdout.columns ?? 80,
+      getErrHelpWidth: () => io.stderr.columns ?? 80,
+      getOutHasColors: () => wantsColour(io.stdout, io.env),
+      getErrHasColors: () => wantsColour(io.stderr, io.env),
+    })
     .exitOverride()
     .addHelpText('after', EXIT_HELP);
   addGlobalOptions(program);
 
   const run = async (command: Command): Promise<void> => {
-    const { options } = await start(command);
-    await loadConfig(io, options);
-    notBuilt('storage');
+    const { options, out } = await start(command);
+    const config = await loadConfig(io, options);
+    await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid });
   };
   // A bare `hls-bootstrap` is `run`; an unknown word is a usage error, not a command to exec.
   program.action(async (_opts: unknown, command: Command) => {
@@ -116,23 +125,23 @@ export async function main(io: Io): Promise<number> {
     .description('Runs every startup step in order, then replaces itself with supervisord, or with COMMAND when given.')
     .argument('[command...]', 'the command to exec instead of supervisord')
     .passThroughOptions()
-    .addHelpText('after', variablesHelp(STARTUP))
+    .addHelpText('after', () => variablesHelp(STARTUP))
     .action((_command: string[], _opts: unknown, command: Command) => run(command));
 
   addGlobalOptions(program.command('prepare'))
     .summary('every startup step, no exec (for an init container, CI, or a human)')
     .description('Runs every startup step in order and exits instead of exec\'ing.')
-    .addHelpText('after', variablesHelp(['storage', 'disk', 'supervisord']))
+    .addHelpText('after', () => variablesHelp(['storage', 'disk', 'supervisord']))
     .action(async (_opts: unknown, command: Command) => {
-      const { options } = await start(command);
-      await loadConfig(io, options);
-      notBuilt('storage');
+      const { options, out } = await start(command);
+      const config = await loadConfig(io, options);
+      await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid });
     });
 
   addGlobalOptions(program.command('check-disk'))
     .summary('the disk check alone')
     .description('Checks the free space of the filesystem that holds HLS_TEMP_DIR.')
-    .addHelpText('after', variablesHelp(['disk']))
+    .addHelpText('after', () => variablesHelp(['disk']))
     .action(async (_opts: unknown, command: Command) => {
       const { options } = await start(command);
       await loadConfig(io, options);
@@ -142,7 +151,7 @@ export async function main(io: Io): Promise<number> {
   addGlobalOptions(program.command('render-config'))
     .summary('render the supervisord config alone')
     .description('Renders the environment= line of [program:m3u-proxy] into the supervisord config.')
-    .addHelpText('after', variablesHelp(['supervisord']))
+    .addHelpText('after', () => variablesHelp(['supervisord']))
     .action(async (_opts: unknown, command: Command) => {
       const { options } = await start(command);
       await loadConfig(io, options);
@@ -155,9 +164,9 @@ export async function main(io: Io): Promise<number> {
     .addOption(new Option('--format <format>', 'shell (export lines to eval), dotenv, or json (one object)')
       .choices(ENV_FORMATS).default('shell'))
     .option('--show-secrets', 'print secrets such as M3U_PROXY_TOKEN instead of hiding them')
-    .addHelpText('after', variablesHelp(STARTUP))
+    .addHelpText('after', () => variablesHelp(STARTUP))
     .action(async (opts: { format: EnvFormat; showSecrets?: true }, command: Command) => {
-      const { options, out } = await start(command);
+      const { options, out } = await start(command, true);
       const config = await loadConfig(io, options);
       const format = options.json ? 'json' : opts.format;
       out.result(formatEnv(config, format, opts.showSecrets === true));
@@ -166,14 +175,17 @@ export async function main(io: Io): Promise<number> {
 
   // Only now, so that the commands above do not inherit it.
   program.allowExcessArguments();
+  let problems: readonly string[] = [];
   try {
     await program.parseAsync([...io.argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     if (!(error instanceof BootstrapError)) throw error;
-    for (const problem of error.problems) (output ?? fallbackOutput(io)).error(`hls-bootstrap: ${problem}`);
+    problems = error.problems;
+    for (const problem of problems) (output ?? fallbackOutput(io)).error(`hls-bootstrap: ${problem}`);
     exitCode = error.exitCode;
   }
+  output?.printDocument({ exitCode, problems });
   return exitCode;
 }
 

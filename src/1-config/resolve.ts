@@ -1,6 +1,6 @@
 // Resolves the configuration from the environment, env files and defaults, reporting every problem at once.
 
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { BootstrapError, EXIT, reason } from '../errors.ts';
 import { Rejected } from './parse.ts';
 import { VARIABLES, formatValue, type Context, type Lookup, type Values, type VariableName } from './variables.ts';
@@ -31,7 +31,7 @@ export async function readEnvFiles(paths: readonly string[]): Promise<{ layers: 
   const { parse } = await import('dotenv');
   for (const path of paths) {
     try {
-      layers.push({ source: path, values: parse(await readFile(path, 'utf8')) });
+      layers.push({ source: path, values: parse(readFileSync(path, 'utf8')) });
     } catch (error) {
       problems.push(`--env-file ${path}: cannot read it: ${reason(error)}`);
     }

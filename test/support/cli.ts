@@ -58,10 +58,26 @@ export function startCli(args: readonly string[], options: CliOptions = {}) {
   return spawn(file, argv, { cwd, env: minimalEnv(cwd, options.env), stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+const cleanups = new WeakMap<TestContext, (() => void)[]>();
+
+/** Runs `undo` when the test ends; the last registered runs first, so a mount goes before its directory. */
+export function defer(t: TestContext, undo: () => void): void {
+  let stack = cleanups.get(t);
+  if (stack === undefined) {
+    const list: (() => void)[] = [];
+    cleanups.set(t, list);
+    t.after(() => {
+      for (const step of list.reverse()) step();
+    });
+    stack = list;
+  }
+  stack.push(undo);
+}
+
 /** A fresh directory, removed when the test ends. Resolved, since /tmp may be a symlink. */
 export function tempDir(t: TestContext, prefix = 'hls-bootstrap-test-'): string {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
-  t.after(() => {
+  defer(t, () => {
     rmSync(dir, { recursive: true, force: true });
   });
   return dir;

@@ -1,0 +1,97 @@
+// `npm run bench`: ratios against a baseline measured in the same run, never absolute times.
+//
+// Each pair of commands runs alternately on identical inputs, several rounds; the ratio of the
+// medians is printed beside the target the issues set. Needs root (it re-owns trees).
+
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, PATH } from '../support/cli.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+/** Exit status of `prepare` once storage succeeded: the steps after it are not part of this build yet. */
+const STORAGE_DONE = 69;
+
+function time(file: string, args: readonly string[], env: Record<string, string> = {}, ok: readonly number[] = [0]): number {
+  const started = performance.now();
+  const result = spawnSync(file, args, { env: { PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const elapsed = performance.now() - started;
+  if (!ok.includes(result.status ?? -1)) throw new Error(`${file} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return elapsed;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+interface Row {
+  readonly name: string;
+  readonly ours: number;
+  readonly baseline: number;
+  readonly target: number;
+}
+
+const rows: Row[] = [];
+
+/** Runs `ours` and `baseline` alternately, each after `reset`, and records the ratio of medians. */
+function compare(name: string, target: number, ours: () => number, baseline: () => number, reset: () => void = () => undefined): void {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    reset();
+    a.push(ours());
+    b.push(baseline());
+  }
+  rows.push({ name, ours: median(a), baseline: median(b), target });
+}
+
+/** A tree like a crashed proxy leaves: `dirs` stream directories of `segments` empty segments. */
+function streamTree(root: string, dirs: number, segments: number): void {
+  mkdirSync(root);
+  for (let d = 0; d < dirs; d++) {
+    const dir = join(root, `m3u_proxy_hls_${d}`);
+    mkdirSync(dir);
+    for (let s = 0; s < segments; s++) closeSync(openSync(join(dir, `segment_${String(s).padStart(3, '0')}.ts`), 'w'));
+  }
+}
+
+function sh(script: string): void {
+  const result = spawnSync('sh', ['-c', script], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`sh -c ${script} failed`);
+}
+
+function storage(work: string): void {
+  const ours = join(work, 'ours');
+  const theirs = join(work, 'chown');
+  streamTree(ours, 200, 500);
+  sh(`cp -a ${ours} ${theirs}`);
+  const env = { HLS_TEMP_DIR: ours, WWWUSER: '65534', WWWGROUP: '65534', SUPERVISORD_TEMPLATE: join(work, 'none.tmpl'), SUPERVISORD_CONF: join(work, 'out.conf') };
+  const prepare = (): number => time(BIN, ['prepare', '--quiet'], env, [STORAGE_DONE]);
+  const chown = (): number => time('sh', ['-c', `chown -R 65534:65534 ${theirs} && chmod 755 ${theirs}`]);
+  const disown = (): void => {
+    sh(`chown -R 0:0 ${ours} ${theirs}`);
+  };
+  compare('prepare vs chown -R + chmod, cold tree (100,201 entries owned by root)', 1.5, prepare, chown, disown);
+  compare('prepare vs chown -R + chmod, warm tree (already right)', 0.8, prepare, chown);
+}
+
+if (process.geteuid?.() !== 0) {
+  console.log('npm run bench needs root: it re-owns trees of 100,201 entries.');
+  process.exit(0);
+}
+const work = mkdtempSync(join(tmpdir(), 'hls-bootstrap-bench-'));
+try {
+  storage(work);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+console.log(`Medians of ${ROUNDS} alternating rounds; lower is better.\n`);
+for (const row of rows) {
+  const ratio = row.ours / row.baseline;
+  const verdict = ratio <= row.target ? 'meets' : 'MISSES';
+  console.log(`${row.name}\n  ${row.ours.toFixed(0)} ms vs ${row.baseline.toFixed(0)} ms: ratio ${ratio.toFixed(2)}, target <= ${row.target} (${verdict})`);
+}

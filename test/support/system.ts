@@ -1,0 +1,57 @@
+// Real system fixtures for end-to-end tests: Unix users made with useradd, tmpfs mounts of chosen sizes.
+
+import { spawnSync } from 'node:child_process';
+import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { defer } from './cli.ts';
+
+function run(file: string, args: readonly string[]): string {
+  const result = spawnSync(file, args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+  return result.stdout;
+}
+
+export interface TestUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** A real user with its own group, created with useradd on first use; kept for later runs. */
+export function ensureUser(name: string): TestUser {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  if (line === undefined) run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', name]);
+  const [, , uid, gid] = (readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`)) ?? '').split(':');
+  return { name, uid: Number(uid), gid: Number(gid) };
+}
+
+/** Mounts a tmpfs of `size` (such as "300m") with extra options on a new directory; unmounted after the test. */
+export function mountTmpfs(t: TestContext, dir: string, size: string, extra: readonly string[] = []): string {
+  mkdirSync(dir, { recursive: true });
+  run('mount', ['-t', 'tmpfs', '-o', [`size=${size}`, ...extra].join(','), 'tmpfs', dir]);
+  defer(t, () => {
+    spawnSync('umount', ['-l', dir]);
+  });
+  return dir;
+}
+
+/** Owner, group, mode and ctime of every entry under `root` (itself included), not following links. */
+export function snapshot(root: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  const visit = (path: string): void => {
+    const st = lstatSync(path, { bigint: true });
+    entries.set(path, `${st.uid}:${st.gid} ${(st.mode & 0o7777n).toString(8)} ${st.ctimeNs}`);
+    if (st.isDirectory() && (path === root || lstatSync(path).dev === lstatSync(root).dev)) {
+      for (const name of readdirSync(path)) visit(join(path, name));
+    }
+  };
+  visit(root);
+  return entries;
+}
+
+/** Owner of `path` as "uid:gid", not following a final link. */
+export function ownerOf(path: string): string {
+  const st = lstatSync(path);
+  return `${st.uid}:${st.gid}`;
+}
