@@ -26,6 +26,7 @@ main({
   env: process.env,
   stdout: fdStream(1),
   stderr: fdStream(2),
+  cwd: process.cwd(),
   context: {
     users: systemUserDb(),
     euid: process.geteuid?.() ?? 0,

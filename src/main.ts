@@ -7,6 +7,7 @@ import { ENV_FORMATS, formatEnv, type EnvFormat } from './1-config/env-format.ts
 import { readEnvFiles, resolveConfig, type Config, type Layer } from './1-config/resolve.ts';
 import type { Context, Step } from './1-config/variables.ts';
 import { BootstrapError, EXIT } from './errors.ts';
+import { CHECK_EXIT, HEALTHCHECK_EXIT, checkDisk, report, type CheckDiskOptions } from './3-disk/check-disk.ts';
 import { Output, wantsColour, type OutStream } from './output.ts';
 import { startup } from './startup.ts';
 
@@ -16,6 +17,7 @@ export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdout: OutStream;
   readonly stderr: OutStream;
+  readonly cwd: string;
   readonly context: Context;
 }
 
@@ -110,7 +112,7 @@ export async function main(io: Io): Promise<number> {
   const run = async (command: Command): Promise<void> => {
     const { options, out } = await start(command);
     const config = await loadConfig(io, options);
-    await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid });
+    await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd });
   };
   // A bare `hls-bootstrap` is `run`; an unknown word is a usage error, not a command to exec.
   program.action(async (_opts: unknown, command: Command) => {
@@ -135,17 +137,36 @@ export async function main(io: Io): Promise<number> {
     .action(async (_opts: unknown, command: Command) => {
       const { options, out } = await start(command);
       const config = await loadConfig(io, options);
-      await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid });
+      await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd });
     });
 
   addGlobalOptions(program.command('check-disk'))
     .summary('the disk check alone')
-    .description('Checks the free space of the filesystem that holds HLS_TEMP_DIR.')
+    .description('Checks the free space of the filesystem that holds HLS_TEMP_DIR (or its nearest existing parent).\n'
+      + 'Prints one monitoring-plugins line, or with --json one object; exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.')
+    .option('--path <dir>', 'the directory to check (default: HLS_TEMP_DIR)')
+    .option('--warn <size>', 'warn below this: 2G, 500M, 524288K, a number of MiB, or 10% (default: HLS_DISK_WARN_MB)')
+    .option('--critical <size>', 'critical below this, as --warn (default: HLS_DISK_CRITICAL_MB)')
+    .option('--healthcheck', "for Docker's HEALTHCHECK: exit 0 for OK and WARNING, 1 for CRITICAL and UNKNOWN")
+    .exitOverride((error) => {
+      // Usage errors are UNKNOWN here, the monitoring convention; commander has printed the reason.
+      if (error.exitCode === 0) throw error;
+      throw new BootstrapError(io.argv.includes('--healthcheck') ? HEALTHCHECK_EXIT.UNKNOWN : CHECK_EXIT.UNKNOWN, []);
+    })
     .addHelpText('after', () => variablesHelp(['disk']))
-    .action(async (_opts: unknown, command: Command) => {
-      const { options } = await start(command);
-      await loadConfig(io, options);
-      notBuilt('disk');
+    .action(async (opts: CheckDiskOptions & { healthcheck?: true }, command: Command) => {
+      const { options, out } = await start(command, true);
+      let config: Config | BootstrapError;
+      try {
+        config = await loadConfig(io, options);
+      } catch (error) {
+        if (!(error instanceof BootstrapError)) throw error;
+        config = error;
+      }
+      const result = await checkDisk(config, opts, io.cwd);
+      const { text, exitCode: code } = report(result, { json: options.json, healthcheck: opts.healthcheck === true });
+      out.result(text);
+      exitCode = code;
     });
 
   addGlobalOptions(program.command('render-config'))

@@ -2,12 +2,14 @@
 
 import type { Config } from './1-config/resolve.ts';
 import { logHeader, storageStep } from './2-storage/step.ts';
+import { diskStep } from './3-disk/step.ts';
 import { BootstrapError, EXIT } from './errors.ts';
 import type { Output } from './output.ts';
 
 export interface StartupOptions {
   readonly dryRun: boolean;
   readonly euid: number;
+  readonly cwd: string;
 }
 
 function notBuilt(step: string): never {
@@ -18,5 +20,7 @@ function notBuilt(step: string): never {
 export async function startup(config: Config, out: Output, options: StartupOptions): Promise<void> {
   if (config.values.M3U_PROXY_ENABLED) logHeader(config, out);
   await storageStep(config, out, options);
-  notBuilt('disk');
+  await diskStep(config, out, options.cwd);
+  if (config.values.M3U_PROXY_ENABLED) out.info('✅ HLS storage configured');
+  notBuilt('supervisord');
 }

@@ -148,12 +148,16 @@ describe('configuration errors exit 78, one line per problem, all at once', () =
   for (const [name, env, message] of cases) {
     test(name, (t) => {
       const dir = tempDir(t);
-      for (const command of [['env'], ['prepare'], ['run', '--', 'true'], ['check-disk'], ['render-config']]) {
+      for (const command of [['env'], ['prepare'], ['run', '--', 'true'], ['render-config']]) {
         const r = cli(command, { cwd: dir, env });
         assert.equal(r.code, 78, `${command.join(' ')}: ${r.stderr}`);
         assert.equal(r.stdout, '');
         assert.match(r.stderr, message);
       }
+      // check-disk keeps the monitoring convention: UNKNOWN, exit 3, the reason in its status line.
+      const disk = cli(['check-disk'], { cwd: dir, env });
+      assert.equal(disk.code, 3, disk.stderr);
+      assert.match(disk.stdout, new RegExp(`^DISK UNKNOWN - .*${message.source.replace(/^\^hls-bootstrap: /, '')}`));
     });
   }
 

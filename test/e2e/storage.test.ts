@@ -18,7 +18,7 @@ function prepare(t: TestContext, dir: string, env: Record<string, string>, args:
 
 function assertStorageDone(r: CliResult): void {
   assert.equal(r.code, STORAGE_DONE, r.stderr);
-  assert.match(r.stderr, /the disk step is not part of this build yet/);
+  assert.match(r.stderr, /the supervisord step is not part of this build yet/);
 }
 
 /** A tree like a crashed proxy leaves: stream directories of segments, all owned by root. */

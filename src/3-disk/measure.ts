@@ -1,0 +1,35 @@
+// Measures the space an unprivileged writer has on the filesystem that holds a path, with check-disk-space.
+
+import { resolve } from 'node:path';
+import checkDiskSpaceExport from 'check-disk-space';
+
+// The package's types describe its CommonJS build as if it were ESM ("masquerading as CJS"), so
+// TypeScript sees the module object where Node and the bundler both give the function itself.
+const checkDiskSpace = checkDiskSpaceExport as unknown as (path: string) => Promise<{ free: number; size: number }>;
+import { reason } from '../errors.ts';
+
+export interface DiskSpace {
+  /** The path asked about, made absolute. */
+  readonly path: string;
+  /** Bytes available to an unprivileged writer (df's "Available"), and the filesystem's size. */
+  readonly free: number;
+  readonly total: number;
+}
+
+/** Thrown when the space cannot be measured, with a one-line reason. */
+export class Unmeasurable extends Error {}
+
+/**
+ * Measures the filesystem of `path`, or of its nearest existing parent when it does not exist
+ * yet (check-disk-space runs `df -Pk` there).
+ */
+export async function measure(path: string, cwd: string): Promise<DiskSpace> {
+  const absolute = resolve(cwd, path);
+  try {
+    const { free, size } = await checkDiskSpace(absolute);
+    if (!Number.isFinite(free) || !Number.isFinite(size)) throw new Error('df printed no figures');
+    return { path: absolute, free, total: size };
+  } catch (error) {
+    throw new Unmeasurable(`cannot measure the disk space of ${absolute}: ${reason(error).trim()}`, { cause: error });
+  }
+}
