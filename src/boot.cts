@@ -5,5 +5,6 @@
 const nodeModule = require('node:module') as typeof import('node:module');
 const path = require('node:path') as typeof import('node:path');
 
-nodeModule.enableCompileCache(path.join(__dirname, '..', '.cache', 'compile'));
+// Node before 22.1 has no compile cache; it then runs without one.
+(nodeModule.enableCompileCache as typeof nodeModule.enableCompileCache | undefined)?.(path.join(__dirname, '..', '.cache', 'compile'));
 require('./cli.cjs');

@@ -8,6 +8,8 @@ import { readEnvFiles, resolveConfig, type Config, type Layer } from './1-config
 import type { Context, Step } from './1-config/variables.ts';
 import { BootstrapError, EXIT } from './errors.ts';
 import { CHECK_EXIT, HEALTHCHECK_EXIT, checkDisk, report, type CheckDiskOptions } from './3-disk/check-disk.ts';
+import { checkRendered } from './4-supervisord/check.ts';
+import { paths, renderFrom, supervisordStep } from './4-supervisord/step.ts';
 import { Output, wantsColour, type OutStream } from './output.ts';
 import { startup } from './startup.ts';
 
@@ -76,9 +78,6 @@ function version(): string {
   return pkg.version;
 }
 
-function notBuilt(step: string): never {
-  throw new BootstrapError(EXIT.UNAVAILABLE, `the ${step} step is not part of this build yet; nothing was changed`);
-}
 
 /** Runs the command line in `io.argv` and returns the exit code. */
 export async function main(io: Io): Promise<number> {
@@ -112,7 +111,7 @@ export async function main(io: Io): Promise<number> {
   const run = async (command: Command): Promise<void> => {
     const { options, out } = await start(command);
     const config = await loadConfig(io, options);
-    await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd });
+    await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, exec: true });
   };
   // A bare `hls-bootstrap` is `run`; an unknown word is a usage error, not a command to exec.
   program.action(async (_opts: unknown, command: Command) => {
@@ -137,7 +136,7 @@ export async function main(io: Io): Promise<number> {
     .action(async (_opts: unknown, command: Command) => {
       const { options, out } = await start(command);
       const config = await loadConfig(io, options);
-      await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd });
+      await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, exec: false });
     });
 
   addGlobalOptions(program.command('check-disk'))
@@ -171,12 +170,27 @@ export async function main(io: Io): Promise<number> {
 
   addGlobalOptions(program.command('render-config'))
     .summary('render the supervisord config alone')
-    .description('Renders the environment= line of [program:m3u-proxy] into the supervisord config.')
+    .description(`Renders the environment= line of [program:m3u-proxy] from the configuration into the template
+and writes the result atomically (mode 0600: it holds the proxy's token). Values supervisord could
+not pass on exactly are refused, as are %(ENV_X)s references to variables that are not set.`)
+    .option('--template <path>', 'the template (default: SUPERVISORD_TEMPLATE)')
+    .option('-o, --output <path>', 'where to write the config, - for stdout (default: SUPERVISORD_CONF)')
+    .option('--check', 'render to a temporary file and validate it, starting supervisord on it if it is on PATH; exit 0 or 78')
     .addHelpText('after', () => variablesHelp(['supervisord']))
-    .action(async (_opts: unknown, command: Command) => {
-      const { options } = await start(command);
-      await loadConfig(io, options);
-      notBuilt('supervisord');
+    .action(async (opts: { template?: string; output?: string; check?: true }, command: Command) => {
+      const { options, out } = await start(command, opts.output === '-' && opts.check !== true);
+      const config = await loadConfig(io, options);
+      const render = { ...opts, dryRun: options.dryRun, cwd: io.cwd };
+      if (opts.check !== true) {
+        supervisordStep(config, out, render);
+        return;
+      }
+      const where = paths(config, render);
+      const report = await checkRendered(renderFrom(config, where), config.env, io.cwd);
+      out.info(`Checking the supervisord config rendered from ${where.template}`);
+      for (const line of report.passed) out.info(`   ✅ ${line}`);
+      out.record('check', report);
+      if (report.problems.length > 0) throw new BootstrapError(EXIT.CONFIG, report.problems);
     });
 
   addGlobalOptions(program.command('env'))

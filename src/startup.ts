@@ -3,6 +3,7 @@
 import type { Config } from './1-config/resolve.ts';
 import { logHeader, storageStep } from './2-storage/step.ts';
 import { diskStep } from './3-disk/step.ts';
+import { supervisordStep } from './4-supervisord/step.ts';
 import { BootstrapError, EXIT } from './errors.ts';
 import type { Output } from './output.ts';
 
@@ -10,6 +11,8 @@ export interface StartupOptions {
   readonly dryRun: boolean;
   readonly euid: number;
   readonly cwd: string;
+  /** `run`: exec after the steps; `prepare`: stop after them. */
+  readonly exec: boolean;
 }
 
 function notBuilt(step: string): never {
@@ -22,5 +25,6 @@ export async function startup(config: Config, out: Output, options: StartupOptio
   await storageStep(config, out, options);
   await diskStep(config, out, options.cwd);
   if (config.values.M3U_PROXY_ENABLED) out.info('✅ HLS storage configured');
-  notBuilt('supervisord');
+  supervisordStep(config, out, { dryRun: options.dryRun, cwd: options.cwd });
+  if (options.exec) notBuilt('exec');
 }

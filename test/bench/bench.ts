@@ -7,18 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, PATH } from '../support/cli.ts';
+import { BIN, PATH, renderTo } from '../support/cli.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
-/** Exit status of `prepare` once storage succeeded: the steps after it are not part of this build yet. */
-const STORAGE_DONE = 69;
-
-function time(file: string, args: readonly string[], env: Record<string, string> = {}, ok: readonly number[] = [0]): number {
+function time(file: string, args: readonly string[], env: Record<string, string> = {}): number {
   const started = performance.now();
   const result = spawnSync(file, args, { env: { PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const elapsed = performance.now() - started;
-  if (!ok.includes(result.status ?? -1)) throw new Error(`${file} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return elapsed;
 }
 
@@ -68,8 +65,8 @@ function storage(work: string): void {
   const theirs = join(work, 'chown');
   streamTree(ours, 200, 500);
   sh(`cp -a ${ours} ${theirs}`);
-  const env = { HLS_TEMP_DIR: ours, WWWUSER: '65534', WWWGROUP: '65534', SUPERVISORD_TEMPLATE: join(work, 'none.tmpl'), SUPERVISORD_CONF: join(work, 'out.conf') };
-  const prepare = (): number => time(BIN, ['prepare', '--quiet'], env, [STORAGE_DONE]);
+  const env = { HLS_TEMP_DIR: ours, WWWUSER: '65534', WWWGROUP: '65534', ...renderTo(work) };
+  const prepare = (): number => time(BIN, ['prepare', '--quiet'], env);
   const chown = (): number => time('sh', ['-c', `chown -R 65534:65534 ${theirs} && chmod 755 ${theirs}`]);
   const disown = (): void => {
     sh(`chown -R 0:0 ${ours} ${theirs}`);

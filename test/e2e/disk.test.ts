@@ -1,10 +1,10 @@
 // The disk step and check-disk on real filesystems of known size: tmpfs mounts of 300 MiB, 1 GiB and 4 GiB.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, statfsSync } from 'node:fs';
+import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { cli, tempDir } from '../support/cli.ts';
+import { cli, renderTo, tempDir } from '../support/cli.ts';
 import { needsRoot } from '../support/require.ts';
 import { mountTmpfs } from '../support/system.ts';
 
@@ -116,32 +116,38 @@ describe('the disk step of the startup', () => {
       if (!needsRoot(t)) return;
       const fs = mount(t, c.size);
       const hls = join(fs, 'hls');
-      const r = cli(['prepare'], { cwd: tempDir(t), env: { HLS_TEMP_DIR: hls } });
+      const cwd = tempDir(t);
+      const r = cli(['prepare'], { cwd, env: { HLS_TEMP_DIR: hls, ...renderTo(cwd) } });
       const mb = Math.floor(df(hls).free / MiB);
       assert.match(r.stdout, new RegExp(` {3}Available disk space: ${Math.floor(mb / 1024)}GB \\(${mb}MB\\)\\n✅ HLS storage configured\\n`));
       assert.equal(/WARNING: Low disk space for HLS segments!/.test(r.stderr), c.status !== 'OK');
       assert.equal(/🔴 CRITICAL: Very low disk space!/.test(r.stderr), c.status === 'CRITICAL');
       // A critical disk does not stop the start unless asked to.
-      assert.match(r.stderr, /the supervisord step is not part of this build yet/);
+      assert.equal(r.code, 0, r.stderr);
     });
   }
 
   test('HLS_DISK_CRITICAL_ACTION=fail stops a critical start with 75', (t) => {
     if (!needsRoot(t)) return;
     const small = join(mount(t, '300m'), 'hls');
-    const r = cli(['prepare'], { cwd: tempDir(t), env: { HLS_TEMP_DIR: small, HLS_DISK_CRITICAL_ACTION: 'fail' } });
+    const cwd = tempDir(t);
+    const r = cli(['prepare'], { cwd, env: { HLS_TEMP_DIR: small, HLS_DISK_CRITICAL_ACTION: 'fail', ...renderTo(cwd) } });
     assert.equal(r.code, 75, r.stderr);
     assert.match(r.stderr, /HLS_DISK_CRITICAL_ACTION=fail: the start-up stops here/);
     assert.match(r.stderr, /hls-bootstrap: free disk space is critical: \d+MB where .* is, below HLS_DISK_CRITICAL_MB=512; not starting/);
+    assert.ok(!existsSync(join(cwd, 'supervisord.conf')), 'the steps after the disk step did not run');
     const warning = join(mount(t, '1g'), 'hls');
-    const w = cli(['prepare'], { cwd: tempDir(t), env: { HLS_TEMP_DIR: warning, HLS_DISK_CRITICAL_ACTION: 'fail' } });
-    assert.notEqual(w.code, 75);
+    const elsewhere = tempDir(t);
+    const w = cli(['prepare'], { cwd: elsewhere, env: { HLS_TEMP_DIR: warning, HLS_DISK_CRITICAL_ACTION: 'fail', ...renderTo(elsewhere) } });
+    assert.equal(w.code, 0, w.stderr);
+    assert.ok(existsSync(join(elsewhere, 'supervisord.conf')));
   });
 
   test('custom thresholds from the variables', (t) => {
     if (!needsRoot(t)) return;
     const hls = join(mount(t, '1g'), 'hls');
-    const r = cli(['prepare', '--json'], { cwd: tempDir(t), env: { HLS_TEMP_DIR: hls, HLS_DISK_WARN_MB: '100', HLS_DISK_CRITICAL_MB: '50' } });
+    const cwd = tempDir(t);
+    const r = cli(['prepare', '--json'], { cwd, env: { HLS_TEMP_DIR: hls, HLS_DISK_WARN_MB: '100', HLS_DISK_CRITICAL_MB: '50', ...renderTo(cwd) } });
     const doc = JSON.parse(r.stdout) as { steps: { disk: { status: string; warn_bytes: number; critical_bytes: number } } };
     const { status, warn_bytes: warn, critical_bytes: critical } = doc.steps.disk;
     assert.deepEqual([status, warn, critical], ['OK', 100 * MiB, 50 * MiB]);

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TreeChanged, enter, idOf, leave } from '../../src/2-storage/tree.ts';
-import { cli, tempDir } from '../support/cli.ts';
+import { cli, renderTo, tempDir } from '../support/cli.ts';
 import { needsRoot } from '../support/require.ts';
 import { ensureUser, mountTmpfs, ownerOf } from '../support/system.ts';
 
@@ -59,7 +59,8 @@ test('a large tree is shared with a helper process, and every entry ends up righ
     for (let s = 0; s < 300; s++) closeSync(openSync(join(dir, `m3u_proxy_hls_${d}`, `segment_${s}.ts`), 'w'));
   }
   const started = Date.now();
-  const r = cli(['prepare'], { cwd: tempDir(t), env: { HLS_TEMP_DIR: dir, WWWUSER: user.name } });
+  const cwd = tempDir(t);
+  const r = cli(['prepare'], { cwd, env: { HLS_TEMP_DIR: dir, WWWUSER: user.name, ...renderTo(cwd) } });
   t.diagnostic(`prepare took ${Date.now() - started} ms`);
   // 40 directories of 300 segments, and the .gitignore the step wrote already owned.
   assert.match(r.stdout, /Checked 12041 entries inside in [\d.]+ s(, 2 processes)?: re-owned 12040\n/);

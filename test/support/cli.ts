@@ -89,3 +89,8 @@ export function sh(script: string, env: Readonly<Record<string, string>> = { PAT
   if (result.status !== 0) throw new Error(`sh -c ${script} failed (${result.status}): ${result.stderr}`);
   return result.stdout;
 }
+
+/** SUPERVISORD_TEMPLATE and SUPERVISORD_CONF for a test: the shipped template, rendered into `dir`. */
+export function renderTo(dir: string): Record<string, string> {
+  return { SUPERVISORD_TEMPLATE: join(ROOT, 'docker', 'supervisord.conf'), SUPERVISORD_CONF: join(dir, 'supervisord.conf') };
+}

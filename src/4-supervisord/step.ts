@@ -1,0 +1,64 @@
+// The supervisord step: render the config from the template and write it, or print the plan; and render-config.
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Config } from '../1-config/resolve.ts';
+import { formatMode } from '../1-config/parse.ts';
+import { BootstrapError, EXIT, reason } from '../errors.ts';
+import type { Output } from '../output.ts';
+import { PROGRAM_SECTION, render, type Rendered } from './render.ts';
+import { writeAtomic } from './write.ts';
+
+export interface RenderOptions {
+  readonly template?: string;
+  /** A path, or "-" for stdout. */
+  readonly output?: string;
+  readonly dryRun: boolean;
+  readonly cwd: string;
+}
+
+/** Where the rendered config goes, and its template. */
+export interface Paths {
+  readonly template: string;
+  readonly output: string;
+}
+
+export function paths(config: Config, options: RenderOptions): Paths {
+  const output = options.output ?? config.values.SUPERVISORD_CONF;
+  return {
+    template: resolve(options.cwd, options.template ?? config.values.SUPERVISORD_TEMPLATE),
+    output: output === '-' ? '-' : resolve(options.cwd, output),
+  };
+}
+
+/** Reads the template and renders it; 78 when it cannot be read or rendered. */
+export function renderFrom(config: Config, where: Paths): Rendered {
+  let template: string;
+  try {
+    template = readFileSync(where.template, 'utf8');
+  } catch (error) {
+    throw new BootstrapError(EXIT.CONFIG, `cannot read the supervisord template ${where.template} (SUPERVISORD_TEMPLATE): ${reason(error)}`, { cause: error });
+  }
+  return render(template, config);
+}
+
+/** Renders and writes the config (or prints the plan); returns where it went. */
+export function supervisordStep(config: Config, out: Output, options: RenderOptions): Paths {
+  const where = paths(config, options);
+  const rendered = renderFrom(config, where);
+  const mode = rendered.secret ? 0o600 : 0o644;
+  const what = `environment= of [${PROGRAM_SECTION}] ${rendered.added ? 'added' : 'replaced'}, ${rendered.entries.length} variables`;
+  out.record('supervisord', { ...where, mode: formatMode(mode), added: rendered.added, environment: rendered.shown, references: rendered.references, written: !options.dryRun });
+  if (where.output === '-') {
+    if (!options.dryRun) out.result(rendered.text);
+    return where;
+  }
+  if (options.dryRun) {
+    out.info(`   [dry run] would write ${where.output} (mode ${formatMode(mode)}) from ${where.template}: ${what}`);
+    out.info(`   [dry run] ${rendered.shown}`);
+    return where;
+  }
+  writeAtomic(where.output, rendered.text, mode, 'the supervisord config (SUPERVISORD_CONF)');
+  out.info(`📝 supervisord config written: ${where.output} (mode ${formatMode(mode)}), from ${where.template}: ${what}`);
+  return where;
+}
