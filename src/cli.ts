@@ -27,6 +27,16 @@ main({
   stdout: fdStream(1),
   stderr: fdStream(2),
   cwd: process.cwd(),
+  process: {
+    execve: process.execve?.bind(process),
+    setgroups: (groups) => { process.setgroups?.(groups); },
+    setgid: (id) => { process.setgid?.(id); },
+    setuid: (id) => { process.setuid?.(id); },
+    onSignal: (signal, handler) => {
+      process.on(signal, handler);
+      return () => process.off(signal, handler);
+    },
+  },
   context: {
     users: systemUserDb(),
     euid: process.geteuid?.() ?? 0,

@@ -11,8 +11,6 @@ export const EXIT = {
   BUG: 1,
   /** The command line could not be understood. */
   USAGE: 2,
-  /** A step this build does not have yet (EX_UNAVAILABLE). */
-  UNAVAILABLE: 69,
   /** The HLS directory could not be prepared (EX_CANTCREAT). */
   STORAGE: 73,
   /** Free disk space is critical and HLS_DISK_CRITICAL_ACTION=fail (EX_TEMPFAIL). */

@@ -1,9 +1,11 @@
 // The command line: parses arguments with commander, runs one command, and turns expected failures into exit codes.
 
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { variablesHelp } from './1-config/docs.ts';
 import { ENV_FORMATS, formatEnv, type EnvFormat } from './1-config/env-format.ts';
+import { Rejected, execUser, type ExecUser } from './1-config/parse.ts';
 import { readEnvFiles, resolveConfig, type Config, type Layer } from './1-config/resolve.ts';
 import type { Context, Step } from './1-config/variables.ts';
 import { BootstrapError, EXIT } from './errors.ts';
@@ -11,6 +13,8 @@ import { CHECK_EXIT, HEALTHCHECK_EXIT, checkDisk, report, type CheckDiskOptions 
 import { checkRendered } from './4-supervisord/check.ts';
 import { paths, renderFrom, supervisordStep } from './4-supervisord/step.ts';
 import { Output, wantsColour, type OutStream } from './output.ts';
+import { execute, type ProcessControl } from './5-exec/exec.ts';
+import type { ExecPlan } from './5-exec/plan.ts';
 import { startup } from './startup.ts';
 
 /** Everything the core needs from the process, passed in by the entry. */
@@ -21,6 +25,13 @@ export interface Io {
   readonly stderr: OutStream;
   readonly cwd: string;
   readonly context: Context;
+  readonly process: ProcessControl;
+}
+
+/** The options of `run`. */
+interface RunOptions {
+  readonly user?: string;
+  readonly supervise?: true;
 }
 
 /** Options every command takes, as commander leaves them: absent when not given. */
@@ -73,8 +84,12 @@ async function loadConfig(io: Io, options: GlobalOptions): Promise<Config> {
   return resolveConfig([environment, ...files.layers], io.context, files.problems);
 }
 
+/** The build writes the version in; run from source, it comes from package.json. */
+declare const __VERSION__: string | undefined;
+
 function version(): string {
-  const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+  if (typeof __VERSION__ === 'string') return __VERSION__;
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
   return pkg.version;
 }
 
@@ -108,15 +123,26 @@ export async function main(io: Io): Promise<number> {
     .addHelpText('after', EXIT_HELP);
   addGlobalOptions(program);
 
-  const run = async (command: Command): Promise<void> => {
+  let pending: { plan: ExecPlan; supervise: boolean } | undefined;
+  const run = async (command: Command, args: readonly string[], opts: RunOptions): Promise<void> => {
     const { options, out } = await start(command);
     const config = await loadConfig(io, options);
-    await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, exec: true });
+    let user: ExecUser | undefined;
+    if (opts.user !== undefined) {
+      try {
+        user = execUser(io.context.users)(opts.user);
+      } catch (error) {
+        if (!(error instanceof Rejected)) throw error;
+        throw new BootstrapError(EXIT.CONFIG, `--user ${JSON.stringify(opts.user)} is not valid: ${error.detail ?? 'expected USER[:GROUP]'}`);
+      }
+    }
+    const plan = await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, exec: args, user });
+    if (plan !== undefined) pending = { plan, supervise: opts.supervise === true };
   };
   // A bare `hls-bootstrap` is `run`; an unknown word is a usage error, not a command to exec.
   program.action(async (_opts: unknown, command: Command) => {
     const [word] = command.args;
-    if (word === undefined) return run(command);
+    if (word === undefined) return run(command, [], {});
     return command.error(`error: unknown command '${word}'; to exec a program, write: hls-bootstrap run -- ${word}`,
       { code: 'commander.unknownCommand' });
   });
@@ -124,10 +150,12 @@ export async function main(io: Io): Promise<number> {
   addGlobalOptions(program.command('run'))
     .summary('every startup step in order, then exec (the ENTRYPOINT; also what a bare hls-bootstrap does)')
     .description('Runs every startup step in order, then replaces itself with supervisord, or with COMMAND when given.')
-    .argument('[command...]', 'the command to exec instead of supervisord')
+    .argument('[command...]', 'the command to exec instead of supervisord -c SUPERVISORD_CONF')
+    .option('--user <user[:group]>', 'switch to this user before exec, as su-exec does (needs root; default: EXEC_USER)')
+    .option('--supervise', 'run the command as a child instead of exec: signals forwarded, its exit status passed on')
     .passThroughOptions()
     .addHelpText('after', () => variablesHelp(STARTUP))
-    .action((_command: string[], _opts: unknown, command: Command) => run(command));
+    .action((args: string[], opts: RunOptions, command: Command) => run(command, args, opts));
 
   addGlobalOptions(program.command('prepare'))
     .summary('every startup step, no exec (for an init container, CI, or a human)')
@@ -136,7 +164,7 @@ export async function main(io: Io): Promise<number> {
     .action(async (_opts: unknown, command: Command) => {
       const { options, out } = await start(command);
       const config = await loadConfig(io, options);
-      await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, exec: false });
+      await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, exec: undefined });
     });
 
   addGlobalOptions(program.command('check-disk'))
@@ -204,24 +232,33 @@ not pass on exactly are refused, as are %(ENV_X)s references to variables that a
       const { options, out } = await start(command, true);
       const config = await loadConfig(io, options);
       const format = options.json ? 'json' : opts.format;
-      out.result(formatEnv(config, format, opts.showSecrets === true));
+      out.result(await formatEnv(config, format, opts.showSecrets === true));
       if (opts.showSecrets !== true && !options.quiet) out.warn('hls-bootstrap: M3U_PROXY_TOKEN is hidden; pass --show-secrets to print it');
     });
 
   // Only now, so that the commands above do not inherit it.
   program.allowExcessArguments();
   let problems: readonly string[] = [];
+  /** Prints an expected failure and returns its code; anything else is a bug and goes on up. */
+  const fail = (error: unknown): number => {
+    if (!(error instanceof BootstrapError)) throw error;
+    problems = error.problems;
+    for (const problem of problems) (output ?? fallbackOutput(io)).error(`hls-bootstrap: ${problem}`);
+    return error.exitCode;
+  };
   try {
     await program.parseAsync([...io.argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    if (!(error instanceof BootstrapError)) throw error;
-    problems = error.problems;
-    for (const problem of problems) (output ?? fallbackOutput(io)).error(`hls-bootstrap: ${problem}`);
-    exitCode = error.exitCode;
+    exitCode = fail(error);
   }
   output?.printDocument({ exitCode, problems });
-  return exitCode;
+  if (pending === undefined || exitCode !== EXIT.OK) return exitCode;
+  try {
+    return await execute(pending.plan, io.process, { supervise: pending.supervise });
+  } catch (error) {
+    return fail(error);
+  }
 }
 
 /** Plain stderr output for errors raised before a command created its own. */

@@ -8,6 +8,7 @@ const PROXY_VARIABLES = ['HOST', 'PORT', 'LOG_LEVEL', 'API_TOKEN', 'REDIS_HOST',
 
 const report = {
   pid: process.pid,
+  ppid: process.ppid,
   uid: process.getuid(),
   gid: process.getgid(),
   groups: process.getgroups(),

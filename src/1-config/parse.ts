@@ -136,3 +136,40 @@ export function group(db: UserDb): (text: string) => Principal {
     return { id: entry.gid, name: entry.name };
   };
 }
+
+/** A user to run as, resolved as su-exec resolves it. */
+export interface ExecUser {
+  readonly uid: number;
+  readonly gid: number;
+  /** Supplementary groups, set before the gid and uid. */
+  readonly groups: readonly number[];
+  /** HOME for the program: the user's home directory, or / without a database entry. */
+  readonly home: string;
+  /** As given, for messages. */
+  readonly label: string;
+}
+
+/**
+ * EXEC_USER and --user: USER[:GROUP], names or numeric ids, resolved as su-exec does. A user's
+ * database entry gives its primary group, home and supplementary groups; a numeric uid without
+ * one runs with gid 0 unless a GROUP is given (as Docker's --user does), HOME=/. A GROUP given
+ * replaces the supplementary groups with itself. An empty text means: do not switch.
+ */
+export function execUser(db: UserDb): (text: string) => ExecUser | undefined {
+  return (text) => {
+    if (text === '') return undefined;
+    const [userPart, groupPart] = text.split(':', 2) as [string, string | undefined];
+    if (userPart === '') throw new Rejected('the user part is empty');
+    const id = parseId(userPart);
+    const entry = id === undefined ? db.userByName(userPart) : db.userById(id);
+    if (id === undefined && entry === undefined) throw new Rejected(`there is no user named "${userPart}" in the user database (/etc/passwd)`);
+    const uid = id ?? entry?.uid ?? 0;
+    let gid = entry?.gid ?? 0;
+    let groups: number[] = entry === undefined ? [gid] : [gid, ...db.groupsOf(entry.name).filter((g) => g !== gid)];
+    if (groupPart !== undefined && groupPart !== '') {
+      gid = group(db)(groupPart).id;
+      groups = [gid];
+    }
+    return { uid, gid, groups, home: entry?.home ?? '/', label: text };
+  };
+}

@@ -167,6 +167,11 @@ export const VARIABLES = [
     accepted: 'a file path', meaning: 'the supervisord config to render from', steps: ['supervisord'],
   }),
   row({
+    name: 'EXEC_USER', default: '', defaultText: 'none: the current user', parse: (t, ctx) => p.execUser(ctx.users)(t),
+    format: (u) => u?.label ?? '', accepted: 'USER[:GROUP], names from the databases or numeric ids, or empty',
+    meaning: 'the user `run` switches to before exec (needs root), as --user does', steps: ['exec'],
+  }),
+  row({
     name: 'SUPERVISORD_CONF', default: '/etc/supervisor/conf.d/supervisord.conf', parse: p.filePath, format: text,
     accepted: 'a file path', meaning: 'where the rendered supervisord config is written', steps: ['supervisord', 'exec'],
   }),

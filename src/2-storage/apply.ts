@@ -3,7 +3,7 @@
 import { accessSync, chmodSync, chownSync, closeSync, constants, fchownSync, lstatSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { BootstrapError, EXIT, errnoCode, reason } from '../errors.ts';
 import { refuseSystemPath } from './observe.ts';
-import { NotPermitted, OwnershipTask, hardlinksProtected, type OwnershipCounts, type OwnershipOptions } from './ownership.ts';
+import { NotPermitted, OwnershipTask, type OwnershipCounts, type OwnershipOptions } from './ownership.ts';
 import { job, now, type Job } from './jobs.ts';
 import { runJobs } from './parallel.ts';
 import { GITIGNORE, STREAM_DIR_PREFIX, type StoragePlan } from './plan.ts';
@@ -88,7 +88,7 @@ function writeGitignore(plan: StoragePlan): boolean {
 async function walkTree(plan: StoragePlan, root: DirId, options: ApplyOptions): Promise<WalkReport> {
   const started = now();
   const ownership: OwnershipOptions = {
-    uid: plan.owner.uid, gid: plan.owner.gid, dev: lstatSync('.').dev, apply: options.apply, hardlinksProtected: hardlinksProtected(),
+    uid: plan.owner.uid, gid: plan.owner.gid, dev: lstatSync('.').dev, apply: options.apply,
   };
   const task = new OwnershipTask(ownership);
   const top = new Walk();

@@ -59,7 +59,8 @@ export interface OwnershipOptions {
   readonly dev: number;
   /** False for --dry-run: count what would change, change nothing. */
   readonly apply: boolean;
-  readonly hardlinksProtected: boolean;
+  /** Known already, or read on the first re-own: a walk that changes nothing never needs it. */
+  readonly hardlinksProtected?: boolean;
 }
 
 /** Changes the owner of `name` only if it is still the entry `stat` describes, with one link. */
@@ -79,9 +80,11 @@ function chownVerified(name: string, stat: Stats, uid: number, gid: number): boo
 export class Ownership implements Visitor {
   readonly counts = emptyOwnershipCounts();
   private readonly options: OwnershipOptions;
+  private protectedLinks: boolean | undefined;
 
   constructor(options: OwnershipOptions) {
     this.options = options;
+    this.protectedLinks = options.hardlinksProtected;
   }
 
   visit(name: string, stat: Stats, walk: Walk): boolean {
@@ -130,7 +133,8 @@ export class Ownership implements Visitor {
   private chown(name: string, stat: Stats): boolean {
     const { uid, gid } = this.options;
     try {
-      if (this.options.hardlinksProtected) {
+      this.protectedLinks ??= hardlinksProtected();
+      if (this.protectedLinks) {
         lchownSync(name, uid, gid);
         return true;
       }

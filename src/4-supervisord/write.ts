@@ -1,6 +1,6 @@
 // Writes a file atomically: a temporary file in the same directory, flushed, then renamed over the target.
 
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BootstrapError, EXIT, reason } from '../errors.ts';
 
@@ -17,7 +17,8 @@ export function writeAtomic(path: string, text: string, mode: number, what: stri
     if ((fstatSync(fd).mode & 0o7777) !== mode) fchmodSync(fd, mode);
     const bytes = Buffer.from(text);
     for (let offset = 0; offset < bytes.length;) offset += writeSync(fd, bytes, offset);
-    fsyncSync(fd);
+    // No fsync: the rename already keeps readers from a partial file, and the file is rendered
+    // afresh at every start, so after a power loss the next start writes it again.
     closeSync(fd);
     fd = undefined;
     renameSync(temporary, path);

@@ -10,6 +10,8 @@ export const STAND_IN = join(ROOT, 'docker', 'demo', 'm3u-proxy-stand-in.mjs');
 /** What the stand-in proxy reports about the process supervisord started. */
 export interface StandInReport {
   readonly pid: number;
+  readonly ppid: number;
+  readonly home: string | undefined;
   readonly uid: number;
   readonly gid: number;
   readonly groups: number[];

@@ -55,3 +55,13 @@ export function ownerOf(path: string): string {
   const st = lstatSync(path);
   return `${st.uid}:${st.gid}`;
 }
+
+/** A group created with groupadd on first use, with `members` added to it; returns its gid. */
+export function ensureGroup(name: string, members: readonly string[] = []): number {
+  const find = (): string | undefined => readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  if (find() === undefined) run('groupadd', ['--system', name]);
+  for (const member of members) {
+    if (!(find()?.split(':')[3] ?? '').split(',').includes(member)) run('usermod', ['--append', '--groups', name, member]);
+  }
+  return Number(find()?.split(':')[2]);
+}
