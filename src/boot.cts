@@ -5,6 +5,12 @@
 const nodeModule = require('node:module') as typeof import('node:module');
 const path = require('node:path') as typeof import('node:path');
 
-// Node before 22.1 has no compile cache; it then runs without one.
-(nodeModule.enableCompileCache as typeof nodeModule.enableCompileCache | undefined)?.(path.join(__dirname, '..', '.cache', 'compile'));
-require('./cli.cjs');
+// Its dependencies need Node 22.12 (commander) and more; say so plainly, never with a stack.
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 15)) {
+  process.stderr.write(`hls-bootstrap: needs Node.js 22.15 or later, and this is ${process.version}\n`);
+  process.exitCode = 78;
+} else {
+  nodeModule.enableCompileCache(path.join(__dirname, '..', '.cache', 'compile'));
+  require('./cli.cjs');
+}

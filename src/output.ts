@@ -35,16 +35,19 @@ export function fdStream(fd: number): OutStream {
     tty = ttyModule?.isatty(fd) === true ? { isatty: true, columns: new ttyModule.WriteStream(fd).columns } : { isatty: false, columns: undefined };
     return tty;
   };
+  let closed = false;
   return {
     write(text: string): void {
       const bytes = Buffer.from(text);
-      for (let offset = 0; offset < bytes.length;) {
+      for (let offset = 0; offset < bytes.length && !closed;) {
         try {
           offset += writeSync(fd, bytes, offset);
         } catch (error) {
+          // The reader went away (`hls-bootstrap env | head`): drop the rest, as a shell pipeline expects.
+          if (errnoCode(error) === 'EPIPE') closed = true;
           // A non-blocking pipe that is full: wait for the reader.
-          if (errnoCode(error) !== 'EAGAIN') throw error;
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+          else if (errnoCode(error) === 'EAGAIN') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+          else throw error;
         }
       }
     },

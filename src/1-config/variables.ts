@@ -117,8 +117,10 @@ export const VARIABLES = [
     meaning: "supervisord's autostart= for the proxy", steps: ['supervisord'],
   }),
   row({
-    name: 'SUPERVISOR_PHP_USER', default: (lookup, ctx) => lookup('WWWUSER') ?? ctx.users.userById(ctx.euid)?.name ?? String(ctx.euid),
-    defaultText: 'WWWUSER', parse: p.word, accepted: 'a user name or uid, without spaces',
+    name: 'SUPERVISOR_PHP_USER',
+    // supervisord can only switch users as root; started as another user, it runs the proxy as itself.
+    default: (lookup, ctx) => (ctx.euid === 0 ? lookup('WWWUSER') : undefined) ?? ctx.users.userById(ctx.euid)?.name ?? String(ctx.euid),
+    defaultText: 'WWWUSER when started as root, else the current user', parse: p.word, accepted: 'a user name or uid, without spaces',
     meaning: 'the user supervisord runs the proxy as', steps: ['supervisord'],
   }),
   row({

@@ -7,7 +7,7 @@ import type { OnSignal } from './supervise.ts';
 
 /** What the exec step needs from the process; the entry passes Node's own. */
 export interface ProcessControl {
-  /** Undefined where Node has no process.execve (before 22.15). */
+  /** Undefined where Node has no process.execve (23.0 to 23.10). */
   readonly execve: ((file: string, args: string[], env: Record<string, string>) => never) | undefined;
   readonly setgroups: (groups: number[]) => void;
   readonly setgid: (id: number) => void;

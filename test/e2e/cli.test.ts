@@ -5,7 +5,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'dotenv';
-import { ROOT, cli, sh, tempDir } from '../support/cli.ts';
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { BIN, ROOT, cli, sh, startCli, tempDir } from '../support/cli.ts';
 
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -38,6 +40,30 @@ describe('help and version', () => {
     assert.equal(r.code, 0);
     assert.equal(r.stdout, `${PKG.version}\n`);
   });
+});
+
+test('a reader that goes away (hls-bootstrap --help | head -1) is no error', async () => {
+  const child = startCli(['--help']);
+  // Closed before hls-bootstrap can have started: every write it makes meets EPIPE.
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  assert.equal(code, 0);
+  assert.equal(stderr, '');
+});
+
+test('an older Node.js gets one line and exit 78, not a stack', (t) => {
+  // The machine's own Node, where it is older than the pinned one (Debian's or the CI image's).
+  const old = spawnSync('/usr/bin/node', ['--version'], { encoding: 'utf8' });
+  const [major = 0, minor = 0] = (old.stdout || 'v0.0').slice(1).split('.').map(Number);
+  if (old.status !== 0 || major > 22 || (major === 22 && minor >= 15)) {
+    t.skip('no Node.js older than 22.15 at /usr/bin/node');
+    return;
+  }
+  const r = spawnSync(BIN, ['env'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
+  assert.equal(r.status, 78);
+  assert.equal(r.stderr, `hls-bootstrap: needs Node.js 22.15 or later, and this is ${old.stdout.trim()}\n`);
 });
 
 describe('usage errors exit 2', () => {

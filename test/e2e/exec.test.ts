@@ -181,8 +181,8 @@ test('the whole chain: run renders the shipped template and execs supervisord, w
   const template = readFileSync(join(ROOT, 'docker', 'supervisord.conf'), 'utf8')
     .replace('stdout_logfile=/dev/stdout', `stdout_logfile=${join(dir, 'proxy.log')}`)
     .replace('command=/usr/bin/python3 /opt/m3u-proxy/main.py', `command=${program.argv.join(' ')}\nstartsecs=0\nautorestart=false`)
-    .replace('pidfile=/run/supervisord.pid', `pidfile=${join(dir, 'supervisord.pid')}`)
-    .replace('file=/run/supervisor.sock', `file=${join(dir, 'supervisor.sock')}`);
+    .replace('pidfile=/tmp/supervisord.pid', `pidfile=${join(dir, 'supervisord.pid')}`)
+    .replace('file=/tmp/supervisor.sock', `file=${join(dir, 'supervisor.sock')}`);
   writeFileSync(join(dir, 'template.conf'), template);
   const child = startCli(['run'], { cwd: dir, env: runEnv(dir, { SUPERVISORD_TEMPLATE: join(dir, 'template.conf'), M3U_PROXY_TOKEN: 'chain-token', M3U_PROXY_PORT: '9999' }) });
   const result = exitOf(child);

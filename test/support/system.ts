@@ -18,10 +18,10 @@ export interface TestUser {
   readonly gid: number;
 }
 
-/** A real user with its own group, created with useradd on first use; kept for later runs. */
-export function ensureUser(name: string): TestUser {
+/** A real user, with its own group unless `options` say otherwise, created with useradd on first use; kept for later runs. */
+export function ensureUser(name: string, options: readonly string[] = ['--user-group']): TestUser {
   const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
-  if (line === undefined) run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', name]);
+  if (line === undefined) run('useradd', ['--system', ...options, '--no-create-home', '--shell', '/usr/sbin/nologin', name]);
   const [, , uid, gid] = (readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`)) ?? '').split(':');
   return { name, uid: Number(uid), gid: Number(gid) };
 }
