@@ -27,6 +27,7 @@ main({
   stdout: fdStream(1),
   stderr: fdStream(2),
   cwd: process.cwd(),
+  now: Date.now,
   process: {
     execve: process.execve?.bind(process),
     setgroups: (groups) => { process.setgroups?.(groups); },

@@ -10,6 +10,7 @@ import { readEnvFiles, resolveConfig, type Config, type Layer } from './1-config
 import type { Context, Step } from './1-config/variables.ts';
 import { BootstrapError, EXIT } from './errors.ts';
 import { CHECK_EXIT, HEALTHCHECK_EXIT, checkDisk, report, type CheckDiskOptions } from './3-disk/check-disk.ts';
+import { sweepStep } from './2-storage/step.ts';
 import { checkRendered } from './4-supervisord/check.ts';
 import { paths, renderFrom, supervisordStep } from './4-supervisord/step.ts';
 import { Output, wantsColour, type OutStream } from './output.ts';
@@ -24,6 +25,8 @@ export interface Io {
   readonly stdout: OutStream;
   readonly stderr: OutStream;
   readonly cwd: string;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
   readonly context: Context;
   readonly process: ProcessControl;
 }
@@ -136,7 +139,7 @@ export async function main(io: Io): Promise<number> {
         throw new BootstrapError(EXIT.CONFIG, `--user ${JSON.stringify(opts.user)} is not valid: ${error.detail ?? 'expected USER[:GROUP]'}`);
       }
     }
-    const plan = await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, exec: args, user });
+    const plan = await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, now: io.now(), exec: args, user });
     if (plan !== undefined) pending = { plan, supervise: opts.supervise === true };
   };
   // A bare `hls-bootstrap` is `run`; an unknown word is a usage error, not a command to exec.
@@ -164,7 +167,7 @@ export async function main(io: Io): Promise<number> {
     .action(async (_opts: unknown, command: Command) => {
       const { options, out } = await start(command);
       const config = await loadConfig(io, options);
-      await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, exec: undefined });
+      await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, now: io.now(), exec: undefined });
     });
 
   addGlobalOptions(program.command('check-disk'))
@@ -219,6 +222,18 @@ not pass on exactly are refused, as are %(ENV_X)s references to variables that a
       for (const line of report.passed) out.info(`   ✅ ${line}`);
       out.record('check', report);
       if (report.problems.length > 0) throw new BootstrapError(EXIT.CONFIG, report.problems);
+    });
+
+  addGlobalOptions(program.command('sweep'))
+    .summary('remove the stream directories a crashed proxy left behind, alone (by hand or from cron)')
+    .description(`Removes every m3u_proxy_hls_* directory in HLS_TEMP_DIR whose newest entry is older than
+HLS_GC_AGE_THRESHOLD, as the startup does before re-owning; runs whatever HLS_STARTUP_SWEEP says.
+Never follows a link, never enters another filesystem. --dry-run lists what would go.`)
+    .addHelpText('after', () => variablesHelp(['storage']))
+    .action(async (_opts: unknown, command: Command) => {
+      const { options, out } = await start(command);
+      const config = await loadConfig(io, options);
+      await sweepStep(config, out, { dryRun: options.dryRun, euid: io.context.euid, now: io.now() });
     });
 
   addGlobalOptions(program.command('env'))

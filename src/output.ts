@@ -4,6 +4,19 @@ import { fstatSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { errnoCode } from './errors.ts';
 
+/** Bytes in the largest binary unit that keeps the number at 1 or more: "1.5 GiB", "20 GiB", "512 B". */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const shown = unit === 0 ? String(value) : value.toFixed(1).replace(/\.0$/, '');
+  return `${shown} ${units[unit] ?? 'B'}`;
+}
+
 /** A stream the output writes to. */
 export interface OutStream {
   write(text: string): unknown;

@@ -13,6 +13,8 @@ export interface StartupOptions {
   readonly dryRun: boolean;
   readonly euid: number;
   readonly cwd: string;
+  /** Milliseconds since the epoch. */
+  readonly now: number;
   /** `run`: the command to exec (empty: supervisord on the rendered config); `prepare`: undefined. */
   readonly exec: readonly string[] | undefined;
   /** --user, which wins over EXEC_USER. */

@@ -55,7 +55,7 @@ export const VARIABLES = [
   row({
     name: 'HLS_GC_ENABLED', default: 'true', parse: p.bool,
     accepted: 'true/false, 1/0, yes/no or on/off, in any case',
-    meaning: "whether the proxy's garbage collector removes stale stream directories", steps: ['supervisord'], proxy: 'HLS_GC_ENABLED',
+    meaning: "whether the proxy's garbage collector removes stale stream directories", steps: ['storage', 'supervisord'], proxy: 'HLS_GC_ENABLED',
   }),
   row({
     name: 'HLS_GC_INTERVAL', default: '600', parse: p.integer(1),
@@ -65,7 +65,12 @@ export const VARIABLES = [
   row({
     name: 'HLS_GC_AGE_THRESHOLD', default: '7200', parse: p.integer(1),
     accepted: 'an integer number of seconds greater than 0',
-    meaning: 'age in seconds after which an empty stream directory is removed', steps: ['supervisord'], proxy: 'HLS_GC_AGE_THRESHOLD',
+    meaning: 'age in seconds after which an empty stream directory is removed (and at start-up, a full one)', steps: ['storage', 'supervisord'], proxy: 'HLS_GC_AGE_THRESHOLD',
+  }),
+  row({
+    name: 'HLS_STARTUP_SWEEP', default: 'true', parse: p.bool, accepted: 'true/false, 1/0, yes/no or on/off, in any case',
+    meaning: 'whether the start removes stream directories older than HLS_GC_AGE_THRESHOLD (also off with HLS_GC_ENABLED=false)',
+    steps: ['storage'],
   }),
   row({
     name: 'WWWUSER', default: (_lookup, ctx) => ctx.users.userById(ctx.euid)?.name ?? String(ctx.euid),

@@ -7,6 +7,7 @@ import { NotPermitted, OwnershipTask, type OwnershipCounts, type OwnershipOption
 import { job, now, type Job } from './jobs.ts';
 import { runJobs } from './parallel.ts';
 import { GITIGNORE, STREAM_DIR_PREFIX, type StoragePlan } from './plan.ts';
+import { sweepHere, type SweepReport } from './sweep.ts';
 import { TreeChanged, Walk, idOf, type DirId } from './tree.ts';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, W_OK, X_OK } = constants;
@@ -24,6 +25,7 @@ export interface StorageResult {
   readonly chowned: boolean;
   readonly chmodded: boolean;
   readonly gitignoreWritten: boolean;
+  readonly sweep: SweepReport | undefined;
   readonly walk: WalkReport | undefined;
   readonly warnings: readonly string[];
 }
@@ -32,7 +34,29 @@ export interface ApplyOptions {
   /** False for --dry-run: walk and count only. */
   readonly apply: boolean;
   readonly euid: number;
+  /** Sweep stale stream directories before the ownership walk, so nothing is re-owned only to go. */
+  readonly sweep: { readonly ageSeconds: number; readonly now: number } | undefined;
   readonly progress?: (checked: number) => void;
+}
+
+/**
+ * Runs `body` inside HLS_TEMP_DIR, whose real path is checked once more from inside (the kernel's
+ * own name for it: no link swapped in since can hide a system path); the working directory is
+ * restored afterwards.
+ */
+export async function withinHlsDir<T>(path: string, body: (root: DirId) => Promise<T>): Promise<T> {
+  const home = process.cwd();
+  try {
+    try {
+      process.chdir(path);
+    } catch (error) {
+      throw storageError(path, 'cannot enter it', error);
+    }
+    refuseSystemPath(path, process.cwd());
+    return await body(idOf('.'));
+  } finally {
+    process.chdir(home);
+  }
 }
 
 function storageError(path: string, what: string, error: unknown): BootstrapError {
@@ -138,19 +162,10 @@ export async function applyStorage(plan: StoragePlan, options: ApplyOptions): Pr
       }
     }
   } else if (plan.walk === 'none') {
-    return { created, chowned: false, chmodded: false, gitignoreWritten: false, walk: undefined, warnings };
+    return { created, chowned: false, chmodded: false, gitignoreWritten: false, sweep: undefined, walk: undefined, warnings };
   }
 
-  const home = process.cwd();
-  try {
-    try {
-      process.chdir(plan.path);
-    } catch (error) {
-      throw storageError(plan.path, 'cannot enter it', error);
-    }
-    // The kernel's own name for the directory now entered: no link swapped in since can hide a system path.
-    refuseSystemPath(plan.path, process.cwd());
-    const root = idOf('.');
+  return withinHlsDir(plan.path, async (root) => {
     let chowned = false;
     let chmodded = false;
     let gitignoreWritten = false;
@@ -165,10 +180,11 @@ export async function applyStorage(plan: StoragePlan, options: ApplyOptions): Pr
         throw storageError(plan.path, 'the proxy could not write to it', error);
       }
     }
-    const walk = plan.walk === 'none' ? undefined : await walkTree(plan, root, options);
+    // A directory just created holds nothing to sweep or re-own.
+    const fresh = plan.walk === 'none';
+    const sweep = fresh || options.sweep === undefined ? undefined : await sweepHere(root, { ...options.sweep, apply: options.apply }, options.progress);
+    const walk = fresh ? undefined : await walkTree(plan, root, options);
     if (walk?.stopped !== undefined) warnings.push(`the ownership walk stopped early: ${walk.stopped}`);
-    return { created, chowned, chmodded, gitignoreWritten, walk, warnings };
-  } finally {
-    process.chdir(home);
-  }
+    return { created, chowned, chmodded, gitignoreWritten, sweep, walk, warnings };
+  });
 }

@@ -2,12 +2,14 @@
 
 import { readFileSync } from 'node:fs';
 import { NotPermitted, OwnershipTask, type OwnershipOptions } from './ownership.ts';
+import { SweepTask, type SweepOptions } from './sweep.ts';
 import { now, type Counts, type HelperFailure, type HelperInput, type HelperResult, type Task, type TaskSpec } from './jobs.ts';
 import { TreeChanged, enter } from './tree.ts';
 
 /** Rebuilds the task the parent process described. */
 function createTask(spec: TaskSpec): Task<Counts> {
   if (spec.kind === 'own') return new OwnershipTask(spec.options as OwnershipOptions);
+  if (spec.kind === 'sweep') return new SweepTask(spec.options as SweepOptions);
   throw new Error(`unknown task kind ${spec.kind}`);
 }
 

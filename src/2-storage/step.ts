@@ -1,14 +1,41 @@
 // The storage step: observe HLS_TEMP_DIR, plan, apply (or print the plan), and report as the old script did.
 
 import type { Config } from '../1-config/resolve.ts';
-import type { Output } from '../output.ts';
-import { applyStorage, type StorageResult, type WalkReport } from './apply.ts';
+import { formatBytes, type Output } from '../output.ts';
+import { applyStorage, withinHlsDir, type StorageResult, type WalkReport } from './apply.ts';
 import { observe } from './observe.ts';
 import { describePlan, planStorage, STREAM_DIR_PREFIX, type StoragePlan } from './plan.ts';
+import { sweepHere, type SweepReport } from './sweep.ts';
 
 export interface StepOptions {
   readonly dryRun: boolean;
   readonly euid: number;
+  /** Milliseconds since the epoch; the sweep's "now". */
+  readonly now: number;
+}
+
+/** Why the startup sweep is off, or undefined when it is on. */
+function sweepOff(config: Config): string | undefined {
+  if (!config.values.HLS_STARTUP_SWEEP) return 'HLS_STARTUP_SWEEP=false';
+  if (!config.values.HLS_GC_ENABLED) return 'HLS_GC_ENABLED=false';
+  return undefined;
+}
+
+/** The sweep's log lines: what went (each, with --dry-run), what stayed and why, what failed. */
+export function logSweep(sweep: SweepReport, out: Output, dryRun: boolean): void {
+  const c = sweep.counts;
+  const mark = dryRun ? '   [dry run] ' : '   ';
+  if (dryRun) for (const name of c.removedNames) out.info(`${mark}would remove ${name}`);
+  const kept = [
+    c.young > 0 ? `${c.young} too young` : '',
+    c.notDirectory > 0 ? `${c.notDirectory} not a directory` : '',
+    c.other > 0 ? `${c.other} for other reasons` : '',
+  ].filter(Boolean);
+  const what = `${plural(c.removed, 'stale stream directory', 'stale stream directories')}, ${formatBytes(c.bytes)}`;
+  const keptText = kept.length > 0 ? `; kept ${kept.join(', ')}` : '';
+  const time = `${sweep.seconds.toFixed(2)} s${sweep.helpers > 0 ? `, ${sweep.helpers + 1} processes` : ''}`;
+  out.info(`${mark}Sweep: ${dryRun ? 'would remove' : 'removed'} ${what}${dryRun ? ' to reclaim' : ' reclaimed'}${keptText} (${time})`);
+  for (const failure of c.failures) out.warn(`   ⚠️  not swept: ${failure}`);
 }
 
 /** The old script's opening lines of the HLS block. */
@@ -20,7 +47,9 @@ export function logHeader(config: Config, out: Output): void {
   out.info(`   HLS_GC_AGE_THRESHOLD: ${config.text.HLS_GC_AGE_THRESHOLD}s`);
 }
 
-const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
 
 /** "re-owned 12; left alone: 3 symbolic links, 1 hard-linked file" */
 export function walkSummary(walk: WalkReport, dryRun: boolean): string {
@@ -55,6 +84,7 @@ function logResult(plan: StoragePlan, result: StorageResult, out: Output, dryRun
     const did = [result.chowned ? 'owner set' : '', result.chmodded ? 'mode set' : ''].filter(Boolean).join(', ') || 'already right';
     out.info(`   Owner ${plan.owner.label} (${plan.owner.uid}:${plan.owner.gid}), mode ${plan.mode.toString(8).padStart(4, '0')}: ${did}`);
   }
+  if (result.sweep !== undefined) logSweep(result.sweep, out, dryRun);
   if (result.walk !== undefined) out.info(`${mark}${walkSummary(result.walk, dryRun)}`);
   const paths = result.walk?.counts.hardlinkPaths ?? [];
   if (paths.length > 0) out.warn(`   ⚠️  Hard-linked files not re-owned: ${paths.join(', ')}${(result.walk?.counts.hardlinks ?? 0) > paths.length ? ', ...' : ''}`);
@@ -72,14 +102,39 @@ export async function storageStep(config: Config, out: Output, options: StepOpti
   const owner = { uid: user.id, gid: group.id, label: `${config.text.WWWUSER}:${config.text.WWWGROUP}` };
   const plan = planStorage(observe(config.values.HLS_TEMP_DIR), owner, config.values.HLS_DIR_MODE);
   const progress = (checked: number): void => {
-    out.progress(`   Checking ownership: ${checked} entries`);
+    out.progress(`   Checking: ${checked} entries`);
   };
+  const off = sweepOff(config);
+  if (off !== undefined) out.info(`   Sweep skipped: ${off}`);
+  const sweep = off === undefined ? { ageSeconds: config.values.HLS_GC_AGE_THRESHOLD, now: options.now } : undefined;
   let result: StorageResult;
   try {
-    result = await applyStorage(plan, { apply: !options.dryRun, euid: options.euid, progress });
+    result = await applyStorage(plan, { apply: !options.dryRun, euid: options.euid, sweep, progress });
   } finally {
     out.progressDone();
   }
   logResult(plan, result, out, options.dryRun);
   out.record('storage', { plan, result });
+}
+
+/** `hls-bootstrap sweep`: the sweep alone, by hand or from cron, whatever HLS_STARTUP_SWEEP says. */
+export async function sweepStep(config: Config, out: Output, options: StepOptions): Promise<void> {
+  const observation = observe(config.values.HLS_TEMP_DIR);
+  if (observation.current === undefined) {
+    out.info(`   Nothing to sweep: ${config.values.HLS_TEMP_DIR} does not exist`);
+    out.record('sweep', { path: config.values.HLS_TEMP_DIR, exists: false });
+    return;
+  }
+  let sweep: SweepReport;
+  try {
+    sweep = await withinHlsDir(observation.path, (root) => sweepHere(root, {
+      ageSeconds: config.values.HLS_GC_AGE_THRESHOLD, now: options.now, apply: !options.dryRun,
+    }, (checked) => {
+      out.progress(`   Sweeping: ${checked} entries`);
+    }));
+  } finally {
+    out.progressDone();
+  }
+  logSweep(sweep, out, options.dryRun);
+  out.record('sweep', { path: observation.path, ...sweep });
 }

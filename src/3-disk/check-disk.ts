@@ -3,7 +3,8 @@
 import { BootstrapError } from '../errors.ts';
 import type { Config } from '../1-config/resolve.ts';
 import { Unmeasurable, measure } from './measure.ts';
-import { classify, formatBytes, parseThreshold, thresholdBytes, type DiskStatus, type Threshold } from './thresholds.ts';
+import { formatBytes } from '../output.ts';
+import { classify, parseThreshold, thresholdBytes, type DiskStatus, type Threshold } from './thresholds.ts';
 
 /** Exit codes of check-disk: the monitoring-plugins convention. */
 export const CHECK_EXIT: Readonly<Record<DiskStatus, number>> = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };

@@ -37,19 +37,6 @@ export function classify(free: number, warnBytes: number, criticalBytes: number)
   return 'OK';
 }
 
-/** Bytes in the largest binary unit that keeps the number at 1 or more: "1.5 GiB", "20 GiB", "512 B". */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const shown = unit === 0 ? String(value) : value.toFixed(1).replace(/\.0$/, '');
-  return `${shown} ${units[unit] ?? 'B'}`;
-}
-
 /** The old start script's integer arithmetic: KiB from df, then MB = KiB/1024 and GB = MB/1024. */
 export function oldScriptSizes(freeBytes: number): { mb: number; gb: number } {
   const mb = Math.floor(Math.floor(freeBytes / 1024) / 1024);

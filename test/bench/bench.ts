@@ -91,14 +91,39 @@ function startupSpeed(work: string): void {
     () => time(BIN, ['run', '--quiet', '--', 'true'], { ...env, M3U_PROXY_ENABLED: 'false' }), node);
 }
 
+function sweep(work: string): void {
+  // On a tmpfs: three copies of 100,201 entries per round would take minutes on this disk.
+  const fs = join(work, 'sweep');
+  mkdirSync(fs);
+  sh(`mount -t tmpfs -o size=1g,nr_inodes=1000000 tmpfs ${fs}`);
+  try {
+    const template = join(fs, 'template');
+    streamTree(template, 200, 500);
+    sh(`find ${template} -exec touch -d '5 hours ago' {} +`);
+    const ours = join(fs, 'ours');
+    const theirs = join(fs, 'find');
+    const reset = (): void => {
+      sh(`rm -rf ${ours} ${theirs} && cp -a ${template} ${ours} && cp -a ${template} ${theirs}`);
+    };
+    compare('sweep vs find -mindepth 1 -maxdepth 1 -name \'m3u_proxy_hls_*\' -exec rm -rf {} +, 200 stale directories x 500 segments', 1.5,
+      () => time(BIN, ['sweep', '--quiet'], { HLS_TEMP_DIR: ours }),
+      () => time('sh', ['-c', `find ${theirs} -mindepth 1 -maxdepth 1 -name 'm3u_proxy_hls_*' -exec rm -rf {} +`]),
+      reset);
+  } finally {
+    sh(`umount ${fs}`);
+  }
+}
+
 if (process.geteuid?.() !== 0) {
   console.log('npm run bench needs root: it re-owns trees of 100,201 entries.');
   process.exit(0);
 }
 const work = mkdtempSync(join(tmpdir(), 'hls-bootstrap-bench-'));
 try {
-  startupSpeed(work);
-  if (!process.argv.includes('--startup')) storage(work);
+  const only = process.argv[2];
+  if (only === undefined || only === '--startup') startupSpeed(work);
+  if (only === undefined || only === '--storage') storage(work);
+  if (only === undefined || only === '--sweep') sweep(work);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -16,7 +16,7 @@ describe('help and version', () => {
     const r = cli(['--help']);
     assert.equal(r.code, 0);
     assert.equal(r.stderr, '');
-    for (const word of ['run', 'prepare', 'check-disk', 'render-config', 'env', '--env-file', '--dry-run', '--json', '--quiet', '--version']) {
+    for (const word of ['run', 'prepare', 'check-disk', 'render-config', 'sweep', 'env', '--env-file', '--dry-run', '--json', '--quiet', '--version']) {
       assert.ok(r.stdout.includes(word), word);
     }
     assert.match(r.stdout, /78 +invalid configuration/);

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { report, statusLine, type CheckResult } from '../../src/3-disk/check-disk.ts';
-import { classify, formatBytes, oldScriptSizes, parseThreshold, thresholdBytes } from '../../src/3-disk/thresholds.ts';
+import { classify, oldScriptSizes, parseThreshold, thresholdBytes } from '../../src/3-disk/thresholds.ts';
+import { formatBytes } from '../../src/output.ts';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;

@@ -1,0 +1,177 @@
+// The startup sweep on real trees of controlled ages, on a tmpfs so that the bytes it reports can be checked against statfs.
+
+import assert from 'node:assert/strict';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statfsSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { cli, renderTo, tempDir } from '../support/cli.ts';
+import { needsProgram, needsRoot } from '../support/require.ts';
+import { ensureUser, mountTmpfs, snapshot } from '../support/system.ts';
+
+const HOURS = 3600;
+const now = Date.now() / 1000;
+
+/** Sets the mtime (and atime) of `path` to `ageSeconds` ago. */
+function age(path: string, ageSeconds: number): void {
+  utimesSync(path, now - ageSeconds, now - ageSeconds);
+}
+
+/** A stream directory of `segments` segments of `size` bytes, every entry `ageSeconds` old (the directory last). */
+function stream(root: string, name: string, segments: number, size: number, ageSeconds: number): string {
+  const dir = join(root, name);
+  mkdirSync(dir);
+  for (let i = 0; i < segments; i++) {
+    writeFileSync(join(dir, `segment_${i}.ts`), Buffer.alloc(size, 7));
+    age(join(dir, `segment_${i}.ts`), ageSeconds);
+  }
+  age(dir, ageSeconds);
+  return dir;
+}
+
+function free(path: string): number {
+  const st = statfsSync(path);
+  return st.bavail * st.bsize;
+}
+
+interface Tree {
+  readonly hls: string;
+  readonly outside: string;
+  readonly goes: string[];
+  readonly stays: string[];
+}
+
+/** Every case the issue names, in one HLS directory on its own tmpfs. */
+function tree(t: TestContext): Tree {
+  const base = tempDir(t);
+  const hls = mountTmpfs(t, join(base, 'hls'), '64m', ['mode=0755']);
+  const outside = join(base, 'outside');
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'precious.ts'), 'keep me');
+  age(join(outside, 'precious.ts'), 10 * HOURS);
+  age(outside, 10 * HOURS);
+  const oldNested = stream(hls, 'm3u_proxy_hls_old_nested', 3, 5000, 5 * HOURS);
+  mkdirSync(join(oldNested, 'variant'));
+  writeFileSync(join(oldNested, 'variant', 'segment.ts'), Buffer.alloc(9000, 1));
+  age(join(oldNested, 'variant', 'segment.ts'), 5 * HOURS);
+  age(join(oldNested, 'variant'), 5 * HOURS);
+  age(oldNested, 5 * HOURS);
+  const oldFresh = stream(hls, 'm3u_proxy_hls_old_one_fresh', 4, 3000, 5 * HOURS);
+  writeFileSync(join(oldFresh, 'segment_4.ts'), 'being written');
+  age(oldFresh, 5 * HOURS);
+  const mounted = join(hls, 'm3u_proxy_hls_old_with_mount');
+  mkdirSync(mounted);
+  const inner = mountTmpfs(t, join(mounted, 'mnt'), '1m');
+  writeFileSync(join(inner, 'other-fs.ts'), 'x');
+  age(join(inner, 'other-fs.ts'), 5 * HOURS);
+  age(inner, 5 * HOURS);
+  age(mounted, 5 * HOURS);
+  symlinkSync(outside, join(hls, 'm3u_proxy_hls_link_outside'));
+  writeFileSync(join(hls, 'm3u_proxy_hls_regular_file'), 'not a directory');
+  age(join(hls, 'm3u_proxy_hls_regular_file'), 5 * HOURS);
+  const unrelated = stream(hls, 'other_old_dir', 2, 100, 5 * HOURS);
+  return {
+    hls,
+    outside,
+    goes: [stream(hls, 'm3u_proxy_hls_old', 20, 10_000, 3 * HOURS), oldNested, stream(hls, 'm3u_proxy_hls_empty_old', 0, 0, 3 * HOURS)],
+    stays: [stream(hls, 'm3u_proxy_hls_young', 5, 1000, 60), stream(hls, 'm3u_proxy_hls_just_under', 2, 100, 7100), oldFresh, mounted,
+      join(hls, 'm3u_proxy_hls_link_outside'), join(hls, 'm3u_proxy_hls_regular_file'), unrelated],
+  };
+}
+
+describe('sweep', () => {
+  test('exactly the stale stream directories go, and the bytes it reports are what statfs sees freed', (t) => {
+    if (!needsRoot(t)) return;
+    const { hls, outside, goes, stays } = tree(t);
+    const outsideBefore = snapshot(outside);
+    const before = free(hls);
+    const r = cli(['sweep', '--json'], { env: { HLS_TEMP_DIR: hls } });
+    assert.equal(r.code, 0, r.stderr);
+    const freed = free(hls) - before;
+    for (const dir of goes) assert.ok(!existsSync(dir), `${dir} should have gone`);
+    for (const path of stays) assert.ok(existsSync(path), `${path} should have stayed`);
+    assert.deepEqual(snapshot(outside), outsideBefore, 'the link\'s target is untouched');
+    assert.ok(existsSync(join(hls, 'm3u_proxy_hls_old_with_mount', 'mnt', 'other-fs.ts')));
+    const doc = JSON.parse(r.stdout) as { steps: { sweep: { counts: { removed: number; young: number; notDirectory: number; other: number; bytes: number; failures: string[] } } } };
+    const c = doc.steps.sweep.counts;
+    assert.deepEqual([c.removed, c.young, c.notDirectory, c.other], [3, 3, 2, 1]);
+    assert.equal(c.bytes, freed);
+    assert.ok(freed >= 20 * 10_000 + 3 * 5000 + 9000, `${freed} bytes`);
+    assert.match(c.failures[0] ?? '', /m3u_proxy_hls_old_with_mount: another filesystem is mounted inside; kept/);
+    assert.match(r.stderr, /not swept: m3u_proxy_hls_old_with_mount: another filesystem is mounted inside/);
+  });
+
+  test('--dry-run lists what would go and removes nothing', (t) => {
+    if (!needsRoot(t)) return;
+    const { hls, goes } = tree(t);
+    const before = snapshot(hls);
+    const r = cli(['sweep', '--dry-run'], { env: { HLS_TEMP_DIR: hls } });
+    assert.equal(r.code, 0, r.stderr);
+    for (const dir of goes) assert.match(r.stdout, new RegExp(`\\[dry run\\] would remove ${dir.split('/').at(-1) ?? ''} \\(\\d+ entries, \\d+ bytes\\)`));
+    assert.match(r.stdout, /\[dry run\] Sweep: would remove 3 stale stream directories, [\d.]+ KiB to reclaim; kept 3 too young, 2 not a directory, 1 for other reasons/);
+    assert.deepEqual(snapshot(hls), before);
+  });
+
+  test('in the startup it runs before the ownership walk and the disk check, so neither sees what went', (t) => {
+    if (!needsRoot(t)) return;
+    const { hls, goes } = tree(t);
+    const cwd = tempDir(t);
+    const r = cli(['prepare'], { cwd, env: { HLS_TEMP_DIR: hls, WWWUSER: ensureUser('hlsb-www').name, ...renderTo(cwd) } });
+    assert.equal(r.code, 0, r.stderr);
+    for (const dir of goes) assert.ok(!existsSync(dir));
+    const lines = r.stdout.split('\n');
+    const sweepLine = lines.findIndex((l) => l.includes('Sweep: removed 3 stale stream directories'));
+    const walkLine = lines.findIndex((l) => l.includes('Checked '));
+    const diskLine = lines.findIndex((l) => l.includes('Available disk space'));
+    assert.ok(sweepLine >= 0 && sweepLine < walkLine && walkLine < diskLine, r.stdout);
+    // What is left: young (6 entries), just under (3), old with a fresh segment (6), the directory holding a
+    // mount and its mount point (2), the link, the file, the unrelated directory (3), and the .gitignore.
+    assert.match(lines[walkLine] ?? '', /Checked 23 entries inside/);
+  });
+
+  test('HLS_STARTUP_SWEEP=false or HLS_GC_ENABLED=false: nothing goes', (t) => {
+    if (!needsRoot(t)) return;
+    for (const off of [{ HLS_STARTUP_SWEEP: 'false' }, { HLS_GC_ENABLED: 'no' }]) {
+      const { hls, goes } = tree(t);
+      const cwd = tempDir(t);
+      const r = cli(['prepare'], { cwd, env: { HLS_TEMP_DIR: hls, ...renderTo(cwd), ...off } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`Sweep skipped: ${Object.keys(off)[0] ?? ''}=false`));
+      for (const dir of goes) assert.ok(existsSync(dir));
+    }
+  });
+
+  test('a directory that cannot be removed is a warning; the rest go and the start goes on', (t) => {
+    if (!needsRoot(t) || !needsProgram(t, 'setpriv')) return;
+    const runner = ensureUser('hlsb-runner');
+    const { hls } = tree(t);
+    // The runner owns the HLS directory and one stale stream directory; the other stale ones are root's.
+    chmodSync(dirname(hls), 0o755);
+    chownSync(hls, runner.uid, runner.gid);
+    const own = stream(hls, 'm3u_proxy_hls_runners', 2, 100, 4 * HOURS);
+    chownSync(own, runner.uid, runner.gid);
+    for (const name of readdirSync(own)) chownSync(join(own, name), runner.uid, runner.gid);
+    const cwd = tempDir(t);
+    chmodSync(cwd, 0o777);
+    const r = cli(['prepare'], { cwd, env: { HLS_TEMP_DIR: hls, ...renderTo(cwd) }, setpriv: [`--reuid=${runner.uid}`, `--regid=${runner.gid}`, '--clear-groups'] });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!existsSync(own));
+    assert.match(r.stderr, /not swept: m3u_proxy_hls_old: permission denied \(EACCES\)/);
+    assert.ok(existsSync(join(hls, 'm3u_proxy_hls_old')));
+  });
+
+  test('many stale directories are shared with a helper process, and all go', (t) => {
+    if (!needsRoot(t)) return;
+    const hls = mountTmpfs(t, join(tempDir(t), 'hls'), '64m', ['mode=0755']);
+    for (let d = 0; d < 60; d++) stream(hls, `m3u_proxy_hls_${d}`, 150, 10, 5 * HOURS);
+    const r = cli(['sweep'], { env: { HLS_TEMP_DIR: hls } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Sweep: removed 60 stale stream directories/);
+    assert.deepEqual(readdirSync(hls), []);
+  });
+
+  test('an HLS directory that does not exist has nothing to sweep', (t) => {
+    const r = cli(['sweep'], { env: { HLS_TEMP_DIR: join(tempDir(t), 'nope') } });
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /Nothing to sweep: .*nope does not exist/);
+  });
+});
