@@ -12,7 +12,7 @@ import { BootstrapError, EXIT } from './errors.ts';
 import { CHECK_EXIT, HEALTHCHECK_EXIT, checkDisk, report, type CheckDiskOptions } from './3-disk/check-disk.ts';
 import { sweepStep } from './2-storage/step.ts';
 import { checkRendered } from './4-supervisord/check.ts';
-import { paths, renderFrom, supervisordStep } from './4-supervisord/step.ts';
+import { applySupervisord, paths, planSupervisord, renderFrom } from './4-supervisord/step.ts';
 import { Output, wantsColour, type OutStream } from './output.ts';
 import { execute, type ProcessControl } from './5-exec/exec.ts';
 import type { ExecPlan } from './5-exec/plan.ts';
@@ -213,7 +213,7 @@ not pass on exactly are refused, as are %(ENV_X)s references to variables that a
       const config = await loadConfig(io, options);
       const render = { ...opts, dryRun: options.dryRun, cwd: io.cwd };
       if (opts.check !== true) {
-        supervisordStep(config, out, render);
+        applySupervisord(planSupervisord(config, render), out, options.dryRun);
         return;
       }
       const where = paths(config, render);

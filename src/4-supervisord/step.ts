@@ -42,23 +42,34 @@ export function renderFrom(config: Config, where: Paths): Rendered {
   return render(template, config);
 }
 
-/** Renders and writes the config (or prints the plan); returns where it went. */
-export function supervisordStep(config: Config, out: Output, options: RenderOptions): Paths {
+/** The config to write: where, from where, and the rendered text. */
+export interface SupervisordPlan {
+  readonly where: Paths;
+  readonly rendered: Rendered;
+  readonly mode: number;
+}
+
+/** Reads the template and renders it, writing nothing: a value or reference it refuses stops the start before any step. */
+export function planSupervisord(config: Config, options: RenderOptions): SupervisordPlan {
   const where = paths(config, options);
   const rendered = renderFrom(config, where);
-  const mode = rendered.secret ? 0o600 : 0o644;
+  return { where, rendered, mode: rendered.secret ? 0o600 : 0o644 };
+}
+
+/** Writes the planned config (or prints the plan with --dry-run, or the file for `-o -`). */
+export function applySupervisord(plan: SupervisordPlan, out: Output, dryRun: boolean): void {
+  const { where, rendered, mode } = plan;
   const what = `environment= of [${PROGRAM_SECTION}] ${rendered.added ? 'added' : 'replaced'}, ${rendered.entries.length} variables`;
-  out.record('supervisord', { ...where, mode: formatMode(mode), added: rendered.added, environment: rendered.shown, references: rendered.references, written: !options.dryRun });
+  out.record('supervisord', { ...where, mode: formatMode(mode), added: rendered.added, environment: rendered.shown, references: rendered.references, written: !dryRun });
   if (where.output === '-') {
-    if (!options.dryRun) out.result(rendered.text);
-    return where;
+    if (!dryRun) out.result(rendered.text);
+    return;
   }
-  if (options.dryRun) {
+  if (dryRun) {
     out.info(`   [dry run] would write ${where.output} (mode ${formatMode(mode)}) from ${where.template}: ${what}`);
     out.info(`   [dry run] ${rendered.shown}`);
-    return where;
+    return;
   }
   writeAtomic(where.output, rendered.text, mode, 'the supervisord config (SUPERVISORD_CONF)');
   out.info(`📝 supervisord config written: ${where.output} (mode ${formatMode(mode)}), from ${where.template}: ${what}`);
-  return where;
 }

@@ -169,6 +169,19 @@ describe('render-config', () => {
     }
   });
 
+  test('in the startup, a value or a template supervisord would refuse stops it before any step touches anything', (t) => {
+    const dir = tempDir(t);
+    const hls = join(dir, 'hls');
+    for (const env of [{ M3U_PROXY_TOKEN: 'a\'b"c' }, { SUPERVISORD_TEMPLATE: join(dir, 'missing.tmpl') }]) {
+      for (const command of [['prepare'], ['run', '--', 'true']]) {
+        const r = cli(command, { cwd: dir, env: { HLS_TEMP_DIR: hls, SUPERVISORD_TEMPLATE: TEMPLATE, SUPERVISORD_CONF: join(dir, 'out.conf'), ...env } });
+        assert.equal(r.code, 78, r.stderr);
+        assert.equal(r.stdout, '');
+        assert.ok(!existsSync(hls) && !existsSync(join(dir, 'out.conf')));
+      }
+    }
+  });
+
   test('a %(ENV_X)s reference to an unset variable: 78 listing each, before supervisord would ever see it', (t) => {
     const dir = tempDir(t);
     const template = writeText(join(dir, 't.conf'), readFileSync(TEMPLATE, 'utf8').replace('priority=7', 'priority=7\ndirectory=%(ENV_APP_DIR)s\nstderr_logfile=%(ENV_LOG_DIR)s/x.log'));

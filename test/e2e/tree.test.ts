@@ -54,16 +54,17 @@ test('a large tree is shared with a helper process, and every entry ends up righ
   const user = ensureUser('hlsb-www');
   // A tmpfs: creating 12,000 files on this machine's disk takes ten seconds.
   const dir = mountTmpfs(t, join(tempDir(t), 'hls'), '64m', ['mode=0755']);
-  for (let d = 0; d < 40; d++) {
+  // Large enough that the directories' sizes (20 bytes an entry on tmpfs) start a helper at once.
+  for (let d = 0; d < 100; d++) {
     mkdirSync(join(dir, `m3u_proxy_hls_${d}`), { recursive: true });
-    for (let s = 0; s < 300; s++) closeSync(openSync(join(dir, `m3u_proxy_hls_${d}`, `segment_${s}.ts`), 'w'));
+    for (let s = 0; s < 400; s++) closeSync(openSync(join(dir, `m3u_proxy_hls_${d}`, `segment_${s}.ts`), 'w'));
   }
   const started = Date.now();
   const cwd = tempDir(t);
   const r = cli(['prepare'], { cwd, env: { HLS_TEMP_DIR: dir, WWWUSER: user.name, ...renderTo(cwd) } });
   t.diagnostic(`prepare took ${Date.now() - started} ms`);
-  // 40 directories of 300 segments, and the .gitignore the step wrote already owned.
-  assert.match(r.stdout, /Checked 12041 entries inside in [\d.]+ s(, 2 processes)?: re-owned 12040\n/);
-  if (availableParallelism() > 1) assert.match(r.stdout, /, 2 processes:/);
-  for (let d = 0; d < 40; d++) assert.equal(ownerOf(join(dir, `m3u_proxy_hls_${d}`, 'segment_299.ts')), `${user.uid}:${user.gid}`);
+  // 100 directories of 400 segments, and the .gitignore the step wrote already owned.
+  assert.match(r.stdout, /Checked 40101 entries inside in [\d.]+ s(, 2 processes)?: re-owned 40100\n/);
+  if (availableParallelism() > 1) assert.match(r.stdout, /Checked .*, 2 processes:/);
+  for (let d = 0; d < 100; d++) assert.equal(ownerOf(join(dir, `m3u_proxy_hls_${d}`, 'segment_399.ts')), `${user.uid}:${user.gid}`);
 });
