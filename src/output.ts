@@ -114,7 +114,7 @@ async function palette(enabled: boolean): Promise<Palette> {
 export class Output {
   readonly quiet: boolean;
   readonly json: boolean;
-  /** Colours for stdout lines. */
+  /** Colours for stdout lines (none when stdout is not a terminal). */
   readonly paint: Palette;
   /** What each step found and did, for --json. */
   readonly steps: Record<string, unknown> = {};

@@ -40,7 +40,7 @@ export async function startup(config: Config, out: Output, options: StartupOptio
   if (config.values.M3U_PROXY_ENABLED) logHeader(config, out);
   await storageStep(config, out, options);
   await diskStep(config, out, options.cwd);
-  if (config.values.M3U_PROXY_ENABLED) out.info('✅ HLS storage configured');
+  if (config.values.M3U_PROXY_ENABLED) out.info(out.paint.ok('✅ HLS storage configured'));
   applySupervisord(supervisord, out, options.dryRun);
   if (plan === undefined) return undefined;
   out.record('exec', { file: plan.file, argv: plan.argv, user: plan.user ?? null, environment: Object.keys(plan.env).sort() });

@@ -22,7 +22,7 @@ export function markdownTable(): string {
     '| variable | default | accepted | meaning | proxy sees |',
     '| --- | --- | --- | --- | --- |',
     ...VARIABLES.map((v) => {
-      const fixed = typeof v.default === 'string';
+      const fixed = typeof v.default === 'string' && v.defaultText === undefined;
       const shown = fixed ? `\`${defaultText(v)}\`` : defaultText(v);
       const proxy = v.proxy === undefined ? '' : `\`${v.proxy}\``;
       return `| \`${v.name}\` | ${cell(shown)} | ${cell(v.accepted)} | ${cell(v.meaning)} | ${proxy} |`;

@@ -40,7 +40,7 @@ export function logSweep(sweep: SweepReport, out: Output, dryRun: boolean): void
 
 /** The old script's opening lines of the HLS block. */
 export function logHeader(config: Config, out: Output): void {
-  out.info('🎬 Configuring HLS segment storage...');
+  out.info(out.paint.bold('🎬 Configuring HLS segment storage...'));
   out.info(`   HLS_TEMP_DIR: ${config.text.HLS_TEMP_DIR}`);
   out.info(`   HLS_GC_ENABLED: ${config.text.HLS_GC_ENABLED}`);
   out.info(`   HLS_GC_INTERVAL: ${config.text.HLS_GC_INTERVAL}s`);
@@ -71,9 +71,9 @@ function logResult(plan: StoragePlan, result: StorageResult, out: Output, dryRun
   const mark = dryRun ? '   [dry run] ' : '   ';
   if (plan.create.length > 0) {
     out.info(`${mark}Creating HLS storage directory...`);
-    if (!dryRun) out.info(`   ✅ Created: ${plan.path}`);
+    if (!dryRun) out.info(out.paint.ok(`   ✅ Created: ${plan.path}`));
   } else {
-    out.info(`   ✅ Directory exists: ${plan.path}`);
+    out.info(out.paint.ok(`   ✅ Directory exists: ${plan.path}`));
   }
   if (dryRun) {
     for (const line of describePlan(plan)) out.info(`${mark}${line}`);

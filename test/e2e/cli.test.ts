@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { parse } from 'dotenv';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { BIN, ROOT, cli, sh, startCli, tempDir } from '../support/cli.ts';
+import { BIN, ROOT, cli, renderTo, sh, startCli, tempDir } from '../support/cli.ts';
 
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -66,6 +66,16 @@ test('an older Node.js gets one line and exit 78, not a stack', (t) => {
   assert.equal(r.stderr, `hls-bootstrap: needs Node.js 22.15 or later, and this is ${old.stdout.trim()}\n`);
 });
 
+test('colours come only where asked for: never into a pipe, never with NO_COLOR', (t) => {
+  const dir = tempDir(t);
+  const env = { HLS_TEMP_DIR: join(dir, 'hls'), ...renderTo(dir) };
+  // eslint-disable-next-line no-control-regex
+  const escape = /\u001b\[/;
+  assert.doesNotMatch(cli(['prepare'], { cwd: dir, env }).stdout, escape);
+  assert.match(cli(['prepare'], { cwd: dir, env: { ...env, FORCE_COLOR: '1' } }).stdout, escape);
+  assert.doesNotMatch(cli(['prepare'], { cwd: dir, env: { ...env, FORCE_COLOR: '1', NO_COLOR: '1' } }).stdout, escape);
+});
+
 describe('usage errors exit 2', () => {
   for (const args of [['--bogus'], ['env', '--format', 'yaml'], ['nope'], ['env', 'extra']]) {
     test(args.join(' '), () => {
@@ -120,6 +130,25 @@ describe('env', () => {
     assert.equal(json.M3U_PROXY_TOKEN, null);
   });
 
+  test('a good value for every variable is accepted and passed on normalised', (t) => {
+    const dir = tempDir(t);
+    const given: Record<string, string> = {
+      HLS_TEMP_DIR: '/data//hls/', HLS_GC_ENABLED: 'Yes', HLS_GC_INTERVAL: '30', HLS_GC_AGE_THRESHOLD: '3600', HLS_STARTUP_SWEEP: 'OFF',
+      WWWUSER: '0', WWWGROUP: 'root', HLS_DIR_MODE: '750', HLS_DISK_WARN_MB: '100', HLS_DISK_CRITICAL_MB: '100',
+      HLS_DISK_CRITICAL_ACTION: 'FAIL', M3U_PROXY_ENABLED: '0', M3U_PROXY_START_EMBEDDED: 'on', SUPERVISOR_PHP_USER: 'root',
+      M3U_PROXY_HOST: '0.0.0.0', M3U_PROXY_PORT: '65535', M3U_PROXY_LOG_LEVEL: 'warning', M3U_PROXY_TOKEN: 't',
+      M3U_PROXY_REDIS_HOST: 'redis', M3U_PROXY_REDIS_PORT: '6379', M3U_PROXY_REDIS_DB: '0', M3U_REDIS_ENABLED: 'FALSE',
+      M3U_ENABLE_TRANSCODING_POOLING: 'no', SUPERVISORD_TEMPLATE: 'relative.tmpl', EXEC_USER: 'root:root', SUPERVISORD_CONF: '/x/y.conf',
+    };
+    const r = cli(['env', '--format', 'json', '--show-secrets'], { cwd: dir, env: given });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      ...given, HLS_TEMP_DIR: '/data/hls', HLS_GC_ENABLED: 'true', HLS_STARTUP_SWEEP: 'false', WWWUSER: 'root', HLS_DIR_MODE: '0750',
+      HLS_DISK_CRITICAL_ACTION: 'fail', M3U_PROXY_ENABLED: 'false', M3U_PROXY_START_EMBEDDED: 'true', M3U_PROXY_LOG_LEVEL: 'WARNING',
+      M3U_REDIS_ENABLED: 'false', M3U_ENABLE_TRANSCODING_POOLING: 'false',
+    });
+  });
+
   test('a generated token is 48 hex characters and new on every start', (t) => {
     const dir = tempDir(t);
     const first = parse(cli(['env', '--format', 'dotenv', '--show-secrets'], { cwd: dir }).stdout).M3U_PROXY_TOKEN ?? '';
@@ -170,6 +199,12 @@ describe('configuration errors exit 78, one line per problem, all at once', () =
     ['M3U_REDIS_ENABLED', { M3U_REDIS_ENABLED: 'y' }, /M3U_REDIS_ENABLED="y" is not valid/],
     ['M3U_ENABLE_TRANSCODING_POOLING', { M3U_ENABLE_TRANSCODING_POOLING: 'n' }, /M3U_ENABLE_TRANSCODING_POOLING="n" is not valid/],
     ['SUPERVISORD_CONF', { SUPERVISORD_CONF: 'a\nb' }, /SUPERVISORD_CONF="a\\nb" is not valid: a path cannot hold a newline/],
+    ['SUPERVISORD_TEMPLATE', { SUPERVISORD_TEMPLATE: '/x\n' }, /SUPERVISORD_TEMPLATE="\/x\\n" is not valid: a path cannot hold a newline/],
+    ['HLS_STARTUP_SWEEP', { HLS_STARTUP_SWEEP: 'sometimes' }, /HLS_STARTUP_SWEEP="sometimes" is not valid: expected true\/false/],
+    ['M3U_PROXY_START_EMBEDDED', { M3U_PROXY_START_EMBEDDED: 'later' }, /M3U_PROXY_START_EMBEDDED="later" is not valid/],
+    ['SUPERVISOR_PHP_USER', { SUPERVISOR_PHP_USER: 'two words' }, /SUPERVISOR_PHP_USER="two words" is not valid: expected a user name or uid, without spaces/],
+    ['EXEC_USER', { EXEC_USER: 'no-such-user-here' }, /EXEC_USER="no-such-user-here" is not valid: there is no user named/],
+    ['M3U_PROXY_REDIS_HOST', { M3U_PROXY_REDIS_HOST: 'redis host' }, /M3U_PROXY_REDIS_HOST="redis host" is not valid/],
   ];
   for (const [name, env, message] of cases) {
     test(name, (t) => {

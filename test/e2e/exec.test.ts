@@ -38,6 +38,13 @@ describe('exec', () => {
     assert.equal(stdout.trim(), String(child.pid));
   });
 
+  test('as Docker passes a CMD after ENTRYPOINT ["hls-bootstrap", "run"]: options after the command are the command\'s', (t) => {
+    const dir = tempDir(t);
+    const r = cli(['-q', 'run', 'sh', '-c', 'echo "$0 $1"', 'zero', '--user'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'zero --user\n');
+  });
+
   test('the program gets the resolved environment: defaults, normalised values, the token, env-file variables', (t) => {
     const dir = tempDir(t);
     writeFileSync(join(dir, 'extra.env'), 'FROM_FILE=yes\nHLS_GC_INTERVAL=45\n');
