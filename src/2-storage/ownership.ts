@@ -164,8 +164,16 @@ export class OwnershipTask implements Task<OwnershipCounts & Counts> {
   }
 
   runJob(j: Job, root: DirId): void {
-    withinJob(j, root, (id) => {
-      new Walk(j.name).run(id, this.visitor);
-    });
+    try {
+      withinJob(j, root, (id) => {
+        new Walk(j.name).run(id, this.visitor);
+      });
+    } catch (error) {
+      // Entering the job's directory failed, so the walk is still at the root.
+      const code = errnoCode(error);
+      if (code === 'ENOENT') this.visitor.vanished();
+      else if (code === 'EACCES') this.visitor.unreadable();
+      else throw error;
+    }
   }
 }

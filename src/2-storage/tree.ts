@@ -101,7 +101,15 @@ export class Walk {
    * directory where it was, or throws TreeChanged, after which the working directory is unknown.
    */
   run(here: DirId, visitor: Visitor): void {
-    this.frames.push({ name: '.', id: here, names: readdirSync('.'), next: 0 });
+    let names: string[];
+    try {
+      names = readdirSync('.');
+    } catch (error) {
+      if (visitor.unreadable === undefined) throw error;
+      visitor.unreadable('.', error);
+      return;
+    }
+    this.frames.push({ name: '.', id: here, names, next: 0 });
     for (let top = this.frames.at(-1); top !== undefined; top = this.frames.at(-1)) {
       const name = top.names[top.next++];
       if (name === undefined) {

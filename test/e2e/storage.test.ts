@@ -217,6 +217,21 @@ describe('storage step', () => {
       assert.equal(ownerOf(dir), `${runner.uid}:${runner.gid}`);
     });
 
+    test('a directory the user cannot enter is counted and left, and the start goes on', (t) => {
+      if (!needsRoot(t) || !needsProgram(t, 'setpriv')) return;
+      const runner = ensureUser('hlsb-runner');
+      const base = tempDir(t);
+      chmodSync(base, 0o777);
+      const dir = join(base, 'hls');
+      mkdirSync(join(dir, 'm3u_proxy_hls_closed'), { recursive: true });
+      mkdirSync(join(dir, 'm3u_proxy_hls_open'));
+      for (const path of [dir, join(dir, 'm3u_proxy_hls_closed'), join(dir, 'm3u_proxy_hls_open')]) chownSync(path, runner.uid, runner.gid);
+      chmodSync(join(dir, 'm3u_proxy_hls_closed'), 0o000);
+      const r = cli(['prepare'], { cwd: base, env: { HLS_TEMP_DIR: dir, WWWUSER: runner.name, ...renderTo(base) }, setpriv: [`--reuid=${runner.uid}`, `--regid=${runner.gid}`, '--clear-groups'] });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /Checked 3 entries inside .*: re-owned 0; left alone: 1 unreadable directory\n/);
+    });
+
     test('chown not permitted on a directory the user cannot write: 73 with the reason', (t) => {
       if (!needsRoot(t) || !needsProgram(t, 'setpriv')) return;
       const runner = ensureUser('hlsb-runner');
