@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { PATH, ROOT } from '../support/cli.ts';
+import { PATH, ROOT, tempDir } from '../support/cli.ts';
 
-test('npm start runs every step and execs the stand-in proxy in the same process', () => {
-  const r = spawnSync('npm', ['start', '--silent'], { cwd: ROOT, env: { PATH, HOME: ROOT }, encoding: 'utf8', timeout: 60_000 });
+test('npm start runs every step and execs the stand-in proxy in the same process', (t) => {
+  // npm keeps its logs under HOME: a fresh one, not the repository.
+  const r = spawnSync('npm', ['start', '--silent'], { cwd: ROOT, env: { PATH, HOME: tempDir(t) }, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /🎬 Configuring HLS segment storage\.\.\.\n {3}HLS_TEMP_DIR: .*\/docker\/demo\/run\/hls-segments\n/);
   assert.match(r.stdout, /✅ HLS storage configured\n📝 supervisord config written: .*\/docker\/demo\/run\/supervisord\.conf/);
