@@ -1,6 +1,6 @@
 // Looks at HLS_TEMP_DIR without changing anything: what exists, what is missing, where links lead.
 
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { systemPathProblem } from '../1-config/parse.ts';
 import { BootstrapError, EXIT, errnoCode, reason } from '../errors.ts';
@@ -36,9 +36,11 @@ export function refuseSystemPath(path: string, real: string): void {
 export function observe(path: string): Observation {
   const missing: string[] = [];
   let existing = path;
+  let found: Stats;
   for (;;) {
     try {
-      if (!statSync(existing).isDirectory()) throw cannot(path, `${existing} exists and is not a directory`);
+      found = statSync(existing);
+      if (!found.isDirectory()) throw cannot(path, `${existing} exists and is not a directory`);
       break;
     } catch (error) {
       if (error instanceof BootstrapError) throw error;
@@ -54,12 +56,11 @@ export function observe(path: string): Observation {
   refuseSystemPath(path, real);
   if (missing.length > 0) return { path, real, missing, current: undefined, hasGitignore: false };
 
-  const st = statSync(path);
   let hasGitignore = true;
   try {
     lstatSync(posix.join(path, '.gitignore'));
   } catch {
     hasGitignore = false;
   }
-  return { path, real, missing, current: { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 }, hasGitignore };
+  return { path, real, missing, current: { uid: found.uid, gid: found.gid, mode: found.mode & 0o7777 }, hasGitignore };
 }

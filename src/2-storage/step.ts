@@ -1,5 +1,6 @@
 // The storage step: observe HLS_TEMP_DIR, plan, apply (or print the plan), and report as the old script did.
 
+import { formatMode } from '../1-config/parse.ts';
 import type { Config } from '../1-config/resolve.ts';
 import { formatBytes, type Output } from '../output.ts';
 import { applyStorage, withinHlsDir, type StorageResult, type WalkReport } from './apply.ts';
@@ -82,7 +83,7 @@ function logResult(plan: StoragePlan, result: StorageResult, out: Output, dryRun
       + `only the proxy's ${STREAM_DIR_PREFIX}* directories in it are re-owned`);
   } else {
     const did = [result.chowned ? 'owner set' : '', result.chmodded ? 'mode set' : ''].filter(Boolean).join(', ') || 'already right';
-    out.info(`   Owner ${plan.owner.label} (${plan.owner.uid}:${plan.owner.gid}), mode ${plan.mode.toString(8).padStart(4, '0')}: ${did}`);
+    out.info(`   Owner ${plan.owner.label} (${plan.owner.uid}:${plan.owner.gid}), mode ${formatMode(plan.mode)}: ${did}`);
   }
   if (result.sweep !== undefined) logSweep(result.sweep, out, dryRun);
   if (result.walk !== undefined) out.info(`${mark}${walkSummary(result.walk, dryRun)}`);

@@ -8,10 +8,10 @@
 
 import { lstatSync, readdirSync, rmdirSync, unlinkSync, type Stats } from 'node:fs';
 import { errnoCode, reason } from '../errors.ts';
-import { job, jobId, now, type Counts, type Job, type Task } from './jobs.ts';
+import { job, now, withinJob, type Counts, type Job, type Task } from './jobs.ts';
 import { runJobs } from './parallel.ts';
 import { STREAM_DIR_PREFIX } from './plan.ts';
-import { TreeChanged, Walk, enter, idOf, leave, type DirId, type Visitor } from './tree.ts';
+import { TreeChanged, Walk, idOf, type DirId, type Visitor } from './tree.ts';
 
 export interface SweepOptions {
   /** A stream directory goes when its newest entry is older than this many seconds. */
@@ -112,9 +112,9 @@ export class SweepTask implements Task<SweepCounts & Counts> {
       const self = lstatSync(j.name);
       scan.newest = self.mtimeMs;
       scan.bytes = self.blocks * 512;
-      enter(j.name, jobId(j));
-      new Walk(j.name).run(jobId(j), scan);
-      leave(root);
+      withinJob(j, root, (id) => {
+        new Walk(j.name).run(id, scan);
+      });
       this.counts.checked += scan.entries;
       if (scan.mount) {
         this.counts.other++;
@@ -126,9 +126,9 @@ export class SweepTask implements Task<SweepCounts & Counts> {
         return;
       }
       if (apply) {
-        enter(j.name, jobId(j));
-        new Walk(j.name).run(jobId(j), new Remove(dev));
-        leave(root);
+        withinJob(j, root, (id) => {
+          new Walk(j.name).run(id, new Remove(dev));
+        });
         rmdirSync(j.name);
       }
       this.counts.removed++;

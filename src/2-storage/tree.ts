@@ -77,11 +77,6 @@ export class Walk {
     return [...this.base, ...this.frames.slice(1).map((f) => f.name), name].join('/');
   }
 
-  /** How deep the working directory is below where the walk started (0 at the start). */
-  get depth(): number {
-    return this.frames.length - 1;
-  }
-
   private descend(name: string, parent: Frame, visitor: Visitor): void {
     const id = idOf(name);
     let entered = false;
