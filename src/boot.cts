@@ -1,7 +1,16 @@
-// Loads hls-bootstrap with Node's compile cache on, so that a start after the first compiles nothing.
+// Loads hls-bootstrap: stop signals are caught first, then Node's compile cache is turned on, then the CLI runs.
 // The cache lives beside the package, never in a shared /tmp that another user could seed; where the
 // package directory is read-only (an image built without a warm cache) this quietly does nothing.
 /* eslint-disable @typescript-eslint/no-require-imports */
+
+// As PID 1 a signal without a handler is dropped, and otherwise it kills at once, leaving helper
+// processes behind: so every stop signal is caught from the first instruction, and handed on below.
+const early: string[] = [];
+const catchEarly = (signal: string): void => {
+  early.push(signal);
+};
+for (const signal of ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM']) process.on(signal, catchEarly);
+
 const nodeModule = require('node:module') as typeof import('node:module');
 const path = require('node:path') as typeof import('node:path');
 
@@ -12,5 +21,8 @@ if (major < 22 || (major === 22 && minor < 15)) {
   process.exitCode = 78;
 } else {
   nodeModule.enableCompileCache(path.join(__dirname, '..', '.cache', 'compile'));
-  require('./cli.cjs');
+  const cli = require('./cli.cjs') as typeof import('./cli.ts');
+  // Off only once the CLI listens too: removing a signal's last listener restores its default action.
+  cli.start(early);
+  for (const signal of ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM']) process.off(signal, catchEarly);
 }

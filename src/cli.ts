@@ -4,6 +4,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { systemUserDb } from './1-config/users.ts';
 import { main } from './main.ts';
 import { fdStream } from './output.ts';
+import { STOP_SIGNALS, Stop, type StopSignal } from './stop.ts';
 
 /** `bytes` random bytes as hex, from the kernel's CSPRNG; node:crypto costs a start-up 5 ms to load. */
 function randomHex(bytes: number): string {
@@ -21,33 +22,51 @@ function randomHex(bytes: number): string {
   return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
 }
 
-main({
-  argv: process.argv.slice(2),
-  env: process.env,
-  stdout: fdStream(1),
-  stderr: fdStream(2),
-  cwd: process.cwd(),
-  now: Date.now,
-  process: {
-    execve: process.execve?.bind(process),
-    setgroups: (groups) => { process.setgroups?.(groups); },
-    setgid: (id) => { process.setgid?.(id); },
-    setuid: (id) => { process.setuid?.(id); },
-    onSignal: (signal, handler) => {
-      process.on(signal, handler);
-      return () => process.off(signal, handler);
+/**
+ * Runs the command line. `early`: stop signals the loader caught before this module was ready.
+ * Until the exec, a stop signal is a request the steps honour at their next safe point.
+ */
+export function start(early: readonly string[] = []): void {
+  const stop = new Stop();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    stop.request(signal as StopSignal);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  for (const signal of early) stop.request(signal as StopSignal);
+
+  main({
+    argv: process.argv.slice(2),
+    env: process.env,
+    stdout: fdStream(1),
+    stderr: fdStream(2),
+    cwd: process.cwd(),
+    now: Date.now,
+    stop,
+    process: {
+      execve: process.execve?.bind(process),
+      setgroups: (groups) => { process.setgroups?.(groups); },
+      setgid: (id) => { process.setgid?.(id); },
+      setuid: (id) => { process.setuid?.(id); },
+      onSignal: (signal, handler) => {
+        process.on(signal, handler);
+        return () => process.off(signal, handler);
+      },
+      // A supervised child takes over the stop signals: from then on they are forwarded, not honoured.
+      releaseStopSignals: () => {
+        for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+      },
     },
-  },
-  context: {
-    users: systemUserDb(),
-    euid: process.geteuid?.() ?? 0,
-    egid: process.getegid?.() ?? 0,
-    randomHex,
-  },
-}).then((code) => {
-  process.exitCode = code;
-}, (error: unknown) => {
-  // Expected failures were turned into exit codes by main(); anything here is a bug.
-  process.stderr.write(`hls-bootstrap: internal error, this is a bug:\n${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+    context: {
+      users: systemUserDb(),
+      euid: process.geteuid?.() ?? 0,
+      egid: process.getegid?.() ?? 0,
+      randomHex,
+    },
+  }).then((code) => {
+    process.exitCode = code;
+  }, (error: unknown) => {
+    // Expected failures were turned into exit codes by main(); anything here is a bug.
+    process.stderr.write(`hls-bootstrap: internal error, this is a bug:\n${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -8,6 +8,7 @@ import { applySupervisord, planSupervisord, type SupervisordPlan } from './4-sup
 import { describeExec, planExec, shellWords, type ExecPlan } from './5-exec/plan.ts';
 import { BootstrapError, EXIT } from './errors.ts';
 import type { Output } from './output.ts';
+import type { Stop } from './stop.ts';
 
 export interface StartupOptions {
   readonly dryRun: boolean;
@@ -19,6 +20,8 @@ export interface StartupOptions {
   readonly exec: readonly string[] | undefined;
   /** --user, which wins over EXEC_USER. */
   readonly user?: ExecUser | undefined;
+  /** Checked between steps, and by long steps at their safe points. */
+  readonly stop: Stop;
 }
 
 /** Plans the exec: a missing command or a user switch without root stops the start before any step. */
@@ -37,11 +40,16 @@ export async function startup(config: Config, out: Output, options: StartupOptio
   // What can be refused is refused before anything is touched: the config to render, the command.
   const supervisord = planSupervisord(config, { dryRun: options.dryRun, cwd: options.cwd });
   const plan = planExecFirst(config, supervisord, options);
+  const { stop } = options;
+  stop.check('the configuration');
   if (config.values.M3U_PROXY_ENABLED) logHeader(config, out);
   await storageStep(config, out, options);
+  stop.check('the storage step');
   await diskStep(config, out, options.cwd);
+  stop.check('the disk step');
   if (config.values.M3U_PROXY_ENABLED) out.info(out.paint.ok('✅ HLS storage configured'));
   applySupervisord(supervisord, out, options.dryRun);
+  stop.check('the supervisord step');
   if (plan === undefined) return undefined;
   out.record('exec', { file: plan.file, argv: plan.argv, user: plan.user ?? null, environment: Object.keys(plan.env).sort() });
   if (options.dryRun) {

@@ -3,6 +3,7 @@
 import { formatMode } from '../1-config/parse.ts';
 import type { Config } from '../1-config/resolve.ts';
 import { formatBytes, type Output } from '../output.ts';
+import type { Stop } from '../stop.ts';
 import { applyStorage, withinHlsDir, type StorageResult, type WalkReport } from './apply.ts';
 import { observe } from './observe.ts';
 import { describePlan, planStorage, STREAM_DIR_PREFIX, type StoragePlan } from './plan.ts';
@@ -13,6 +14,8 @@ export interface StepOptions {
   readonly euid: number;
   /** Milliseconds since the epoch; the sweep's "now". */
   readonly now: number;
+  /** A stop request ends the step at its next safe point. */
+  readonly stop: Stop;
 }
 
 /** Why the startup sweep is off, or undefined when it is on. */

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import type { Stop } from '../stop.ts';
 import { which } from '../which.ts';
 import { findOption, findSection, joinLines, optionValue, sectionName, setOption, splitLines, type Line } from './ini.ts';
 import { PROGRAM_SECTION, type Rendered } from './render.ts';
@@ -69,10 +70,12 @@ export function trialConfig(text: string, dir: string, trueCommand: string): str
 }
 
 /** Starts supervisord on `conf` and waits for "supervisord started", its exit, or a timeout; then stops it. */
-async function tryStart(supervisord: string, conf: string, env: Readonly<Record<string, string>>): Promise<string | undefined> {
+async function tryStart(supervisord: string, conf: string, env: Readonly<Record<string, string>>, stop: Stop): Promise<string | undefined> {
   const child = spawn(supervisord, ['-n', '-c', conf], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  return new Promise((resolve) => {
+  // A stop ends the trial supervisord too; the caller then reports the interruption.
+  const unsubscribe = stop.onRequest(() => child.kill('SIGTERM'));
+  return new Promise<string | undefined>((resolve) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       resolve('supervisord did not report a start within 20 s');
@@ -100,11 +103,11 @@ async function tryStart(supervisord: string, conf: string, env: Readonly<Record<
       const first = output.split('\n').find((l) => l.trim() !== '') ?? '';
       resolve(`supervisord refused the config (exit ${String(code)}): ${first.replace(/ Available names:.*$/, '').slice(0, 500)}`);
     });
-  });
+  }).finally(unsubscribe);
 }
 
 /** Validates `rendered`: sections, the environment line read back, references, and a real supervisord start if there is one. */
-export async function checkRendered(rendered: Rendered, env: Readonly<Record<string, string>>, cwd: string): Promise<CheckReport> {
+export async function checkRendered(rendered: Rendered, env: Readonly<Record<string, string>>, cwd: string, stop: Stop): Promise<CheckReport> {
   const passed: string[] = [];
   const problems: string[] = [];
   const lines = splitLines(rendered.text);
@@ -132,7 +135,8 @@ export async function checkRendered(rendered: Rendered, env: Readonly<Record<str
   try {
     const conf = join(dir, 'supervisord.conf');
     writeAtomic(conf, trialConfig(rendered.text, dir, trueCommand.found ? trueCommand.path : '/bin/true'), 0o600, 'the trial config');
-    const failure = await tryStart(supervisord.path, conf, env);
+    const failure = await tryStart(supervisord.path, conf, env, stop);
+    stop.check('render-config --check');
     if (failure === undefined) passed.push(`${supervisord.path} loaded it and started (throwaway socket and pidfile, programs replaced by true)`);
     else problems.push(failure);
   } finally {

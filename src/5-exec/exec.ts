@@ -13,6 +13,8 @@ export interface ProcessControl {
   readonly setgid: (id: number) => void;
   readonly setuid: (id: number) => void;
   readonly onSignal: OnSignal;
+  /** Stops honouring stop signals as stop requests; a supervised child gets them from then on. */
+  readonly releaseStopSignals: () => void;
 }
 
 /** Switches to the plan's user in the order su-exec and gosu use: supplementary groups, then gid, then uid. */
@@ -44,5 +46,8 @@ export async function execute(plan: ExecPlan, proc: ProcessControl, options: { s
   switchUser(plan, proc);
   if (!options.supervise && proc.execve !== undefined) proc.execve(plan.file, [...plan.argv], { ...plan.env });
   const { supervise } = await loadSupervise();
-  return supervise(plan, proc.onSignal);
+  // supervise() listens before it returns its promise; only then are the stop handlers let go.
+  const done = supervise(plan, proc.onSignal);
+  proc.releaseStopSignals();
+  return done;
 }

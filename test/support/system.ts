@@ -20,9 +20,13 @@ export interface TestUser {
 
 /** A real user, with its own group unless `options` say otherwise, created with useradd on first use; kept for later runs. */
 export function ensureUser(name: string, options: readonly string[] = ['--user-group']): TestUser {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
-  if (line === undefined) run('useradd', ['--system', ...options, '--no-create-home', '--shell', '/usr/sbin/nologin', name]);
-  const [, , uid, gid] = (readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`)) ?? '').split(':');
+  const find = (): string | undefined => readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  if (find() === undefined) {
+    // Another test file running at the same time may be adding the same user: its success is ours.
+    const added = spawnSync('useradd', ['--system', ...options, '--no-create-home', '--shell', '/usr/sbin/nologin', name], { encoding: 'utf8' });
+    if (added.status !== 0 && find() === undefined) throw new Error(`useradd ${name} failed (${added.status}): ${added.stderr}`);
+  }
+  const [, , uid, gid] = (find() ?? '').split(':');
   return { name, uid: Number(uid), gid: Number(gid) };
 }
 
@@ -59,7 +63,10 @@ export function ownerOf(path: string): string {
 /** A group created with groupadd on first use, with `members` added to it; returns its gid. */
 export function ensureGroup(name: string, members: readonly string[] = []): number {
   const find = (): string | undefined => readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
-  if (find() === undefined) run('groupadd', ['--system', name]);
+  if (find() === undefined) {
+    const added = spawnSync('groupadd', ['--system', name], { encoding: 'utf8' });
+    if (added.status !== 0 && find() === undefined) throw new Error(`groupadd ${name} failed (${added.status}): ${added.stderr}`);
+  }
   for (const member of members) {
     if (!(find()?.split(':')[3] ?? '').split(',').includes(member)) run('usermod', ['--append', '--groups', name, member]);
   }
