@@ -3,12 +3,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import type { Stop } from '../stop.ts';
 import { which } from '../which.ts';
-import { findOption, findSection, joinLines, optionValue, sectionName, setOption, splitLines, type Line } from './ini.ts';
+import { findOption, findSection, optionValue, splitLines } from './ini.ts';
 import { PROGRAM_SECTION, type Rendered } from './render.ts';
 import { ShlexError, keyValuePairs } from './shlex.ts';
+import { trialConfig, tryStart } from './trial.ts';
 import { writeAtomic } from './write.ts';
 
 export interface CheckReport {
@@ -43,67 +43,6 @@ function readBack(rendered: Rendered, env: Readonly<Record<string, string>>): st
     if (pairs.size !== rendered.entries.length) problems.push(`${mode} reads ${pairs.size} variables, not ${rendered.entries.length}`);
   }
   return problems;
-}
-
-/** The rendered file made harmless to start: its own socket, pidfile and logs in `dir`, and programs that exit at once. */
-export function trialConfig(text: string, dir: string, trueCommand: string): string {
-  let lines: Line[] = splitLines(text);
-  const set = (name: string, key: string, value: string): void => {
-    const section = findSection(lines, name);
-    if (section !== undefined) lines = setOption(lines, section, key, `${key}=${value}`).lines;
-  };
-  // An inet_http_server would bind a port another instance may hold: drop the section.
-  const inet = findSection(lines, 'inet_http_server');
-  if (inet !== undefined) lines = [...lines.slice(0, inet.start), ...lines.slice(inet.end)];
-  set('supervisord', 'nodaemon', 'true');
-  set('supervisord', 'logfile', join(dir, 'supervisord.log'));
-  set('supervisord', 'pidfile', join(dir, 'supervisord.pid'));
-  set('supervisord', 'childlogdir', dir);
-  set('supervisord', 'loglevel', 'info');
-  set('unix_http_server', 'file', join(dir, 'supervisor.sock'));
-  for (const name of lines.map(sectionName).filter((n): n is string => n?.startsWith('program:') === true)) {
-    set(name, 'command', trueCommand);
-    set(name, 'autorestart', 'false');
-    set(name, 'startsecs', '0');
-  }
-  return joinLines(lines);
-}
-
-/** Starts supervisord on `conf` and waits for "supervisord started", its exit, or a timeout; then stops it. */
-async function tryStart(supervisord: string, conf: string, env: Readonly<Record<string, string>>, stop: Stop): Promise<string | undefined> {
-  const child = spawn(supervisord, ['-n', '-c', conf], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  // A stop ends the trial supervisord too; the caller then reports the interruption.
-  const unsubscribe = stop.onRequest(() => child.kill('SIGTERM'));
-  return new Promise<string | undefined>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve('supervisord did not report a start within 20 s');
-    }, 20_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (/supervisord started with pid/.test(output)) {
-        clearTimeout(timer);
-        child.kill('SIGTERM');
-        child.once('close', () => {
-          resolve(undefined);
-        });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      resolve(`supervisord could not be started: ${error.message}`);
-    });
-    child.once('exit', (code) => {
-      if (/supervisord started with pid/.test(output)) return;
-      clearTimeout(timer);
-      // Its error names every variable it could have expanded; the first line is the point.
-      const first = output.split('\n').find((l) => l.trim() !== '') ?? '';
-      resolve(`supervisord refused the config (exit ${String(code)}): ${first.replace(/ Available names:.*$/, '').slice(0, 500)}`);
-    });
-  }).finally(unsubscribe);
 }
 
 /** Validates `rendered`: sections, the environment line read back, references, and a real supervisord start if there is one. */
