@@ -11,6 +11,9 @@ import { ShlexError, keyValuePairs } from './shlex.ts';
 import { trialConfig, tryStart } from './trial.ts';
 import { writeAtomic } from './write.ts';
 
+const NON_POSIX = 'supervisord 4.2 (non-POSIX shlex)';
+const POSIX = 'POSIX shlex';
+
 export interface CheckReport {
   readonly passed: string[];
   readonly problems: string[];
@@ -21,7 +24,7 @@ function expand(value: string, env: Readonly<Record<string, string>>): string {
   return value.replace(/%%|%\(ENV_([^)]*)\)s/g, (match, name: string | undefined) => (match === '%%' ? '%' : env[name ?? ''] ?? ''));
 }
 
-/** Reads the environment= line back both ways and compares it with what was meant. */
+/** Reads the environment= line back both ways: every value set reads as meant, and every key kept reads the same in both. */
 function readBack(rendered: Rendered, env: Readonly<Record<string, string>>): string[] {
   const lines = splitLines(rendered.text);
   const section = findSection(lines, PROGRAM_SECTION);
@@ -29,7 +32,9 @@ function readBack(rendered: Rendered, env: Readonly<Record<string, string>>): st
   if (section === undefined || option === undefined) return [`the rendered file has no environment= in [${PROGRAM_SECTION}]`];
   const expanded = expand(optionValue(lines, option), env);
   const problems: string[] = [];
-  for (const [mode, posix] of [['supervisord 4.2 (non-POSIX shlex)', false], ['POSIX shlex', true]] as const) {
+  const expected = new Set([...rendered.entries.map((e) => e.name), ...rendered.kept]).size;
+  const readings: Map<string, string>[] = [];
+  for (const [mode, posix] of [[NON_POSIX, false], [POSIX, true]] as const) {
     let pairs: Map<string, string>;
     try {
       pairs = keyValuePairs(expanded, posix);
@@ -37,10 +42,15 @@ function readBack(rendered: Rendered, env: Readonly<Record<string, string>>): st
       problems.push(`${mode} cannot read environment=: ${error instanceof ShlexError ? error.message : String(error)}`);
       continue;
     }
+    readings.push(pairs);
     for (const entry of rendered.entries) {
       if (pairs.get(entry.name) !== entry.value) problems.push(`${mode} reads ${entry.name} (from ${entry.variable}) differently from what was meant`);
     }
-    if (pairs.size !== rendered.entries.length) problems.push(`${mode} reads ${pairs.size} variables, not ${rendered.entries.length}`);
+    if (pairs.size !== expected) problems.push(`${mode} reads ${pairs.size} variables, not ${expected}`);
+  }
+  const [first, second] = readings;
+  for (const key of first === undefined || second === undefined ? [] : rendered.kept) {
+    if (first?.get(key) !== second?.get(key)) problems.push(`${key}, kept from the template, reads differently in ${NON_POSIX} and ${POSIX}`);
   }
   return problems;
 }
@@ -59,7 +69,8 @@ export async function checkRendered(rendered: Rendered, env: Readonly<Record<str
   const readBackProblems = readBack(rendered, env);
   problems.push(...readBackProblems);
   if (readBackProblems.length === 0) {
-    passed.push(`environment= reads back exactly, ${rendered.entries.length} variables, in supervisord 4.2 (non-POSIX shlex) and POSIX shlex`);
+    const kept = rendered.kept.length === 0 ? '' : `, and the template's ${rendered.kept.join(', ')} alike`;
+    passed.push(`environment= reads back exactly in ${NON_POSIX} and ${POSIX}: the ${rendered.entries.length} variables set${kept}`);
   }
   passed.push(rendered.references.length === 0 ? 'no %(ENV_X)s references'
     : `every %(ENV_X)s reference is set: ${rendered.references.join(', ')}`);
