@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { BIN, PATH, cli, renderTo, tempDir } from '../support/cli.ts';
+import { BIN, PATH, ROOT, cli, renderTo, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { ensureUser, mountTmpfs, ownerOf } from '../support/system.ts';
 import { START_CONTAINER, UPSTREAM_TEMPLATE, proxyReport, startUntil, upstreamTemplate, type Setting } from '../support/upstream.ts';
@@ -39,6 +39,15 @@ function settings(report: { settings: Record<string, Setting> }): Record<string,
 }
 
 const env = (value: Setting['value']): Setting => ({ value, from: 'environment' });
+
+test('the start-container fixture ends as the README\'s adoption guide says, and the guide sets both paths', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const guide = readme.slice(readme.indexOf('## Adopting it in m3u-editor\'s image'), readme.indexOf('## Configuration'));
+  const last = readFileSync(START_CONTAINER, 'utf8').trimEnd().split('\n').at(-1);
+  assert.equal(last, 'exec hls-bootstrap run "$@"');
+  assert.ok(guide.includes(`\`\`\`sh\n${last}\n\`\`\``), 'the guide shows that line');
+  assert.match(guide, /\+ENV SUPERVISORD_TEMPLATE=\/etc\/supervisor\/conf\.d\/supervisord\.tmpl \\\n\+ {4}SUPERVISORD_CONF=\/etc\/supervisor\/conf\.d\/supervisord\.conf\n/);
+});
 
 describe('upstream\'s supervisord.conf', () => {
   test('rendered with the defaults: every other key kept byte for byte, the owned ones set, and supervisord runs the proxy', async (t) => {
