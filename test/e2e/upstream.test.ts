@@ -9,11 +9,15 @@ import { describe, test, type TestContext } from 'node:test';
 import { BIN, PATH, ROOT, cli, renderTo, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { ensureUser, mountTmpfs, ownerOf } from '../support/system.ts';
-import { START_CONTAINER, UPSTREAM_TEMPLATE, proxyReport, startUntil, upstreamTemplate, type Setting } from '../support/upstream.ts';
+import { PHP_COMMANDS, START_CONTAINER, UPSTREAM_TEMPLATE, proxyReport, startUntil, upstreamTemplate, type Setting } from '../support/upstream.ts';
 
 const RUNNING = /success: m3u-proxy entered RUNNING state/;
-/** The last program by priority: once supervisord spawned it, it has decided on every program before it. */
-const ALL_DECIDED = /spawned: 'proxy-webhook'/;
+/**
+ * supervisord decides on every program in one pass, and reports one that stays up a second later: by
+ * then the proxy would have been spawned, and every program spawned has left supervisord's fork
+ * (a stop signal that arrives before a child's exec is lost, and supervisord waits 10 s to kill it).
+ */
+const ALL_DECIDED = /success: queue entered RUNNING state/;
 
 /** This machine as the container: hls-bootstrap on PATH as the image links it, a fresh directory for everything else. */
 function container(t: TestContext): { dir: string; path: string } {
@@ -29,7 +33,7 @@ function containerEnv(dir: string, path: string, template: string, extra: Record
   return {
     PATH: path, HOME: dir, LANG: 'C.UTF-8', WWWUSER: 'm3ue', WWWGROUP: 'm3ue',
     SUPERVISORD_TEMPLATE: template, SUPERVISORD_CONF: join(dir, 'supervisord.conf'), HLS_TEMP_DIR: join(dir, 'hls-segments'), LOG_DIR: dir,
-    ...extra,
+    NGINX_ENABLED: 'false', ...PHP_COMMANDS, ...extra,
   };
 }
 
@@ -58,7 +62,7 @@ describe('upstream\'s supervisord.conf', () => {
     const template = upstreamTemplate(dir, (text) => text.replace(',HLS_BROADCAST_DIR=', ',DVR_RECORDING_DIR="%(ENV_DVR_RECORDING_DIR)s",HLS_BROADCAST_DIR='));
     const base = containerEnv(dir, path, template, {
       PGDATA: join(dir, 'pgdata'), PG_PORT: '5432', POSTGRES_LOCAL_ENABLED: 'false', NGINX_ENABLED: 'false', REDIS_ENABLED: 'false',
-      SUPERVISOR_PHP_COMMAND: '/bin/sleep 600', WEBSOCKET_PHP_COMMAND: '/bin/sleep 600', QUEUE_PHP_COMMAND: '/bin/sleep 600',
+      ...PHP_COMMANDS,
     });
     const unset = cli(['render-config'], { cwd: dir, env: base });
     assert.equal(unset.code, 78);

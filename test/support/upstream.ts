@@ -25,20 +25,30 @@ export interface ProxyReport extends StandInReport {
   readonly problems: string[];
 }
 
+/** Programs of the config this machine lacks, which supervisord would keep retrying, and then wait for at its stop. */
+const ABSENT = ['/usr/sbin/crond -f -d 8', 'redis-server /etc/redis/redis.conf', '/usr/bin/php /var/www/html/artisan network:broadcast --interval=10'];
+
+/** What start-container exports for the programs that run PHP, as commands this machine has. */
+export const PHP_COMMANDS = { SUPERVISOR_PHP_COMMAND: '/bin/sleep 600', WEBSOCKET_PHP_COMMAND: '/bin/sleep 600', QUEUE_PHP_COMMAND: '/bin/sleep 600' };
+
 /**
- * The upstream config with only what cannot run here moved into `dir`: supervisord's socket, log and
- * pidfile (another supervisord may hold the real ones), the programs' /dev/stdout (a test's pipe is a
- * socket, which supervisord cannot open), and the proxy's command, the stand-in writing `dir`/report.json.
- * `edit` changes the text further before it is written.
+ * The upstream config with only what cannot run here changed: supervisord's socket, log and pidfile
+ * moved into `dir` (another supervisord may hold the real ones), the programs' /dev/stdout too (a
+ * test's pipe is a socket, which supervisord cannot open), programs this machine lacks replaced by a
+ * sleep, and the proxy replaced by the stand-in, writing `dir`/report.json. `edit` changes the text
+ * further before it is written.
  */
 export function upstreamTemplate(dir: string, edit: (text: string) => string = (t) => t): string {
-  const text = readFileSync(UPSTREAM_TEMPLATE, 'utf8')
+  let text = readFileSync(UPSTREAM_TEMPLATE, 'utf8');
+  for (const command of ABSENT) text = text.replace(`command=${command}\n`, 'command=/bin/sleep 600\n');
+  text = text
     .replace('command=/usr/bin/python3 /opt/m3u-proxy/main.py', `command=${process.execPath} ${PROXY} --out ${join(dir, 'report.json')}`)
     .replaceAll('/run/supervisord.sock', join(dir, 'supervisord.sock'))
     .replace('/var/log/supervisor/supervisord.log', join(dir, 'supervisord.log'))
     .replace('/var/run/supervisord.pid', join(dir, 'supervisord.pid'))
     .replaceAll('/dev/stdout', join(dir, 'programs.log'))
     .replaceAll('/dev/stderr', join(dir, 'programs.log'));
+  if (ABSENT.some((command) => text.includes(command))) throw new Error('the fixture\'s commands changed: update ABSENT');
   const path = join(dir, 'supervisord.tmpl');
   writeFileSync(path, edit(text));
   return path;
