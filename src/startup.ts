@@ -1,7 +1,9 @@
 // The startup sequence of `run` and `prepare`: every step in order, each on the configuration resolved first.
 
+import { hostWarning, notEmbedded } from './1-config/embedded.ts';
 import type { ExecUser } from './1-config/parse.ts';
 import type { Config } from './1-config/resolve.ts';
+import { broadcastStep, checkBroadcast } from './2-storage/broadcast.ts';
 import { logHeader, storageStep } from './2-storage/step.ts';
 import { diskStep } from './3-disk/step.ts';
 import { applySupervisord, planSupervisord, type SupervisordPlan } from './4-supervisord/step.ts';
@@ -35,19 +37,38 @@ function planExecFirst(config: Config, supervisord: SupervisordPlan, options: St
   return planExec(argv, config.env, user, options.cwd);
 }
 
-/** Runs the startup steps in order; for `run`, returns the exec to perform (none with --dry-run). */
-export async function startup(config: Config, out: Output, options: StartupOptions): Promise<ExecPlan | undefined> {
-  // What can be refused is refused before anything is touched: the config to render, the command.
-  const supervisord = planSupervisord(config, { dryRun: options.dryRun, cwd: options.cwd });
-  const plan = planExecFirst(config, supervisord, options);
+/** The HLS block of upstream's start script, in embedded mode only: the header, storage, disk, and broadcast storage. */
+async function hlsSteps(config: Config, out: Output, options: StartupOptions): Promise<void> {
+  const off = notEmbedded(config.values);
+  if (off !== undefined) {
+    // The proxy runs elsewhere, or not at all: its storage is not this container's business.
+    out.info(`   HLS storage skipped: ${off}, the proxy does not run in this container`);
+    for (const step of ['storage', 'disk', 'broadcast']) out.record(step, { skipped: off });
+    return;
+  }
   const { stop } = options;
-  stop.check('the configuration');
-  if (config.values.M3U_PROXY_ENABLED) logHeader(config, out);
+  logHeader(config, out);
+  out.info(`   BROADCAST_GC_ENABLED: ${config.text.BROADCAST_GC_ENABLED}`);
   await storageStep(config, out, options);
   stop.check('the storage step');
   await diskStep(config, out, options.cwd);
   stop.check('the disk step');
-  if (config.values.M3U_PROXY_ENABLED) out.info(out.paint.ok('✅ HLS storage configured'));
+  out.info(out.paint.ok('✅ HLS storage configured'));
+  await broadcastStep(config, out, options);
+  stop.check('the broadcast storage step');
+}
+
+/** Runs the startup steps in order; for `run`, returns the exec to perform (none with --dry-run). */
+export async function startup(config: Config, out: Output, options: StartupOptions): Promise<ExecPlan | undefined> {
+  // What can be refused is refused before anything is touched: the config to render, the command,
+  // a broadcast directory that links lead astray.
+  const supervisord = planSupervisord(config, { dryRun: options.dryRun, cwd: options.cwd });
+  const plan = planExecFirst(config, supervisord, options);
+  if (notEmbedded(config.values) === undefined) await checkBroadcast(config);
+  const { stop } = options;
+  stop.check('the configuration');
+  for (const line of hostWarning(config.values)) out.warn(line);
+  await hlsSteps(config, out, options);
   applySupervisord(supervisord, out, options.dryRun);
   stop.check('the supervisord step');
   if (plan === undefined) return undefined;

@@ -3,8 +3,8 @@
 // `--out FILE` writes the report as JSON (for tests); otherwise it prints the proxy's variables.
 import { writeFileSync } from 'node:fs';
 
-const PROXY_VARIABLES = ['HOST', 'PORT', 'LOG_LEVEL', 'API_TOKEN', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_DB', 'REDIS_ENABLED',
-  'ENABLE_TRANSCODING_POOLING', 'HLS_TEMP_DIR', 'HLS_GC_ENABLED', 'HLS_GC_INTERVAL', 'HLS_GC_AGE_THRESHOLD'];
+const PROXY_VARIABLES = ['HOST', 'PORT', 'LOG_LEVEL', 'API_TOKEN', 'REDIS_HOST', 'REDIS_SERVER_PORT', 'REDIS_DB', 'REDIS_ENABLED',
+  'ENABLE_TRANSCODING_POOLING', 'HLS_TEMP_DIR', 'HLS_GC_ENABLED', 'HLS_GC_INTERVAL', 'HLS_GC_AGE_THRESHOLD', 'HLS_BROADCAST_DIR', 'BROADCAST_GC_ENABLED'];
 
 const report = {
   pid: process.pid,

@@ -24,7 +24,8 @@ export function markdownTable(): string {
     ...VARIABLES.map((v) => {
       const fixed = typeof v.default === 'string' && v.defaultText === undefined;
       const shown = fixed ? `\`${defaultText(v)}\`` : defaultText(v);
-      const proxy = v.proxy === undefined ? '' : `\`${v.proxy}\``;
+      const aliases = (v.proxyAliases ?? []).map((a) => `, and \`${a}\` where the template has it`).join('');
+      const proxy = v.proxy === undefined ? '' : `\`${v.proxy}\`${aliases}`;
       return `| \`${v.name}\` | ${cell(shown)} | ${cell(v.accepted)} | ${cell(v.meaning)} | ${proxy} |`;
     }),
   ];

@@ -35,8 +35,10 @@ export interface Variable<N extends string = string, T = unknown> {
   readonly secret?: boolean;
   /** The default is generated afresh at each start. */
   readonly generated?: boolean;
-  /** The name m3u-proxy knows this value by, in supervisord's environment= line. */
+  /** The name m3u-proxy reads this value by, set in supervisord's environment= line (added if missing). */
   readonly proxy?: string;
+  /** Further names the line may carry for it, which the proxy does not read: set where present, never added. */
+  readonly proxyAliases?: readonly string[];
 }
 
 function row<const N extends string, T>(variable: Variable<N, T>): Variable<N, T> {
@@ -45,16 +47,33 @@ function row<const N extends string, T>(variable: Variable<N, T>): Variable<N, T
 
 const text = (value: string): string => value;
 
+/** Another variable's raw text as a default sees it: undefined when unset or invalid (its own row reports that). */
+function valid(parse: (text: string) => unknown, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    parse(raw);
+    return raw;
+  } catch (error) {
+    if (error instanceof p.Rejected) return undefined;
+    throw error;
+  }
+}
+
+/** A boolean variable as a default sees it: `unset` when unset or invalid. */
+const flag = (raw: string | undefined, unset: boolean): boolean => p.bool(valid(p.bool, raw) ?? String(unset));
+
+const BOOLEAN = 'true/false, 1/0, yes/no or on/off, in any case';
+const HLS_DEFAULT_DIR = '/var/www/html/storage/app/hls-segments';
+const SAFE_DIR = 'an absolute path that is not / or a system directory such as /etc, /usr or /var, nor directly in one';
+
 /** Every variable hls-bootstrap reads, in the order `env` prints them. */
 export const VARIABLES = [
   row({
-    name: 'HLS_TEMP_DIR', default: '/var/www/html/storage/app/hls-segments', parse: p.hlsDirectory, format: text,
-    accepted: 'an absolute path that is not / or a system directory such as /etc, /usr or /var, nor directly in one',
+    name: 'HLS_TEMP_DIR', default: HLS_DEFAULT_DIR, parse: p.hlsDirectory, format: text, accepted: SAFE_DIR,
     meaning: 'where FFmpeg writes live HLS segments', steps: ['storage', 'disk', 'supervisord'], proxy: 'HLS_TEMP_DIR',
   }),
   row({
-    name: 'HLS_GC_ENABLED', default: 'true', parse: p.bool,
-    accepted: 'true/false, 1/0, yes/no or on/off, in any case',
+    name: 'HLS_GC_ENABLED', default: 'true', parse: p.bool, accepted: BOOLEAN,
     meaning: "whether the proxy's garbage collector removes stale stream directories", steps: ['storage', 'supervisord'], proxy: 'HLS_GC_ENABLED',
   }),
   row({
@@ -68,7 +87,7 @@ export const VARIABLES = [
     meaning: 'age in seconds after which an empty stream directory is removed (and at start-up, a full one)', steps: ['storage', 'supervisord'], proxy: 'HLS_GC_AGE_THRESHOLD',
   }),
   row({
-    name: 'HLS_STARTUP_SWEEP', default: 'true', parse: p.bool, accepted: 'true/false, 1/0, yes/no or on/off, in any case',
+    name: 'HLS_STARTUP_SWEEP', default: 'true', parse: p.bool, accepted: BOOLEAN,
     meaning: 'whether the start removes stream directories older than HLS_GC_AGE_THRESHOLD (also off with HLS_GC_ENABLED=false)',
     steps: ['storage'],
   }),
@@ -76,7 +95,7 @@ export const VARIABLES = [
     name: 'WWWUSER', default: (_lookup, ctx) => ctx.users.userById(ctx.euid)?.name ?? String(ctx.euid),
     defaultText: 'the effective user', parse: (t, ctx) => p.user(ctx.users)(t), format: (u) => u.name ?? String(u.id),
     accepted: 'a user name from /etc/passwd or a numeric uid',
-    meaning: 'owner of HLS_TEMP_DIR and what is in it', steps: ['storage'],
+    meaning: 'owner of HLS_TEMP_DIR (and HLS_BROADCAST_DIR) and what is in it', steps: ['storage'],
   }),
   row({
     name: 'WWWGROUP',
@@ -89,12 +108,12 @@ export const VARIABLES = [
     defaultText: "WWWUSER's primary group, else the effective group",
     parse: (t, ctx) => p.group(ctx.users)(t), format: (g) => g.name ?? String(g.id),
     accepted: 'a group name from /etc/group or a numeric gid',
-    meaning: 'group of HLS_TEMP_DIR and what is in it', steps: ['storage'],
+    meaning: 'group of HLS_TEMP_DIR (and HLS_BROADCAST_DIR) and what is in it', steps: ['storage'],
   }),
   row({
     name: 'HLS_DIR_MODE', default: '0755', parse: p.octalMode, format: p.formatMode,
     accepted: 'an octal mode such as 0755 in which the owner has rwx',
-    meaning: 'mode of HLS_TEMP_DIR itself', steps: ['storage'],
+    meaning: 'mode of HLS_TEMP_DIR itself, and of HLS_BROADCAST_DIR', steps: ['storage'],
   }),
   row({
     name: 'HLS_DISK_WARN_MB', default: '2048', parse: p.integer(0),
@@ -112,21 +131,49 @@ export const VARIABLES = [
     meaning: 'what a critical disk result does', steps: ['disk'],
   }),
   row({
-    name: 'M3U_PROXY_ENABLED', default: 'true', parse: p.bool,
-    accepted: 'true/false, 1/0, yes/no or on/off, in any case',
-    meaning: 'whether the proxy runs in this container; false skips the storage and disk steps', steps: ['storage', 'disk'],
+    name: 'NETWORK_BROADCAST_ENABLED', default: 'false', parse: p.bool, accepted: BOOLEAN,
+    meaning: "whether m3u-editor's network broadcasts run; in embedded mode, true prepares HLS_BROADCAST_DIR and checks its space",
+    steps: ['storage'],
   }),
   row({
-    name: 'M3U_PROXY_START_EMBEDDED', default: (lookup) => lookup('M3U_PROXY_ENABLED') ?? 'true', defaultText: 'M3U_PROXY_ENABLED',
-    parse: p.bool, accepted: 'true/false, 1/0, yes/no or on/off, in any case',
-    meaning: "supervisord's autostart= for the proxy", steps: ['supervisord'],
+    // An invalid HLS_TEMP_DIR is reported once, by its own row, not again as this default.
+    name: 'HLS_BROADCAST_DIR', default: (lookup) => (valid(p.hlsDirectory, lookup('HLS_TEMP_DIR')) ?? HLS_DEFAULT_DIR), defaultText: 'HLS_TEMP_DIR',
+    parse: p.hlsDirectory, format: text, accepted: SAFE_DIR,
+    meaning: 'where the proxy writes network broadcast segments; meant for a RAM disk (tmpfs)', steps: ['storage', 'supervisord'], proxy: 'HLS_BROADCAST_DIR',
+  }),
+  row({
+    name: 'BROADCAST_GC_ENABLED', default: 'true', parse: p.bool, accepted: BOOLEAN,
+    meaning: "whether the proxy's garbage collector removes orphaned broadcast segments", steps: ['supervisord'], proxy: 'BROADCAST_GC_ENABLED',
+  }),
+  row({
+    name: 'HLS_BROADCAST_DISK_WARN_MB', default: '256', parse: p.integer(0), accepted: 'an integer number of MiB',
+    meaning: 'free space in HLS_BROADCAST_DIR below which the broadcast storage step warns', steps: ['storage'],
+  }),
+  row({
+    name: 'M3U_PROXY_INTEGRATION_ENABLED', default: 'true', parse: p.bool, accepted: BOOLEAN,
+    meaning: 'whether m3u-editor works with m3u-proxy at all; false turns embedded mode off, as M3U_PROXY_ENABLED=false does',
+    steps: ['storage', 'disk', 'supervisord'],
+  }),
+  row({
+    name: 'M3U_PROXY_ENABLED', default: 'true', parse: p.bool, accepted: BOOLEAN,
+    meaning: 'whether the proxy runs in this container (embedded mode, with M3U_PROXY_INTEGRATION_ENABLED); false skips the storage and disk steps',
+    steps: ['storage', 'disk', 'supervisord'],
+  }),
+  row({
+    name: 'M3U_PROXY_START_EMBEDDED',
+    default: (lookup) => String(flag(lookup('M3U_PROXY_INTEGRATION_ENABLED'), true) && flag(lookup('M3U_PROXY_ENABLED'), true)),
+    defaultText: 'true in embedded mode (M3U_PROXY_INTEGRATION_ENABLED and M3U_PROXY_ENABLED both true), else false',
+    parse: p.bool, accepted: BOOLEAN, meaning: "supervisord's autostart= for the proxy", steps: ['supervisord'],
   }),
   row({
     name: 'SUPERVISOR_PHP_USER',
-    // supervisord can only switch users as root; started as another user, it runs the proxy as itself.
-    default: (lookup, ctx) => (ctx.euid === 0 ? lookup('WWWUSER') : undefined) ?? ctx.users.userById(ctx.euid)?.name ?? String(ctx.euid),
-    defaultText: 'WWWUSER when started as root, else the current user', parse: p.word, accepted: 'a user name or uid, without spaces',
-    meaning: 'the user supervisord runs the proxy as', steps: ['supervisord'],
+    // Root, as upstream's start script forces it: upstream's config has [supervisord]
+    // user=%(ENV_SUPERVISOR_PHP_USER)s, and a supervisord that drops to another user first can no
+    // longer open its log or start the programs that run as root. Started as another user,
+    // supervisord cannot switch users at all and runs every program as itself.
+    default: (_lookup, ctx) => (ctx.euid === 0 ? 'root' : ctx.users.userById(ctx.euid)?.name ?? String(ctx.euid)),
+    defaultText: 'root when started as root, else the current user', parse: p.word, accepted: 'a user name or uid, without spaces',
+    meaning: 'the user supervisord runs the proxy as (and, in upstream\'s config, supervisord itself)', steps: ['supervisord'],
   }),
   row({
     name: 'M3U_PROXY_HOST', default: '127.0.0.1', parse: p.word, accepted: 'a host name or address, without spaces',
@@ -154,19 +201,19 @@ export const VARIABLES = [
   row({
     name: 'M3U_PROXY_REDIS_PORT', default: (lookup) => lookup('REDIS_SERVER_PORT') ?? '36790', defaultText: 'REDIS_SERVER_PORT, else 36790',
     parse: p.integer(1, 65535), accepted: 'a port number from 1 to 65535',
-    meaning: 'Redis port of the proxy', steps: ['supervisord'], proxy: 'REDIS_PORT',
+    meaning: 'Redis port of the proxy', steps: ['supervisord'], proxy: 'REDIS_SERVER_PORT', proxyAliases: ['REDIS_PORT'],
   }),
   row({
     name: 'M3U_PROXY_REDIS_DB', default: '6', parse: p.integer(0), accepted: 'an integer from 0',
     meaning: 'Redis database number of the proxy', steps: ['supervisord'], proxy: 'REDIS_DB',
   }),
   row({
-    name: 'M3U_REDIS_ENABLED', default: 'true', parse: p.bool, accepted: 'true/false, 1/0, yes/no or on/off, in any case',
+    name: 'M3U_REDIS_ENABLED', default: 'true', parse: p.bool, accepted: BOOLEAN,
     meaning: 'whether the proxy uses Redis', steps: ['supervisord'], proxy: 'REDIS_ENABLED',
   }),
   row({
     name: 'M3U_ENABLE_TRANSCODING_POOLING', default: 'true', parse: p.bool,
-    accepted: 'true/false, 1/0, yes/no or on/off, in any case',
+    accepted: BOOLEAN,
     meaning: 'whether the proxy shares one transcoder between viewers', steps: ['supervisord'], proxy: 'ENABLE_TRANSCODING_POOLING',
   }),
   row({

@@ -3,13 +3,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import type { Stop } from '../stop.ts';
 import { which } from '../which.ts';
-import { findOption, findSection, joinLines, optionValue, sectionName, setOption, splitLines, type Line } from './ini.ts';
+import { findOption, findSection, optionValue, splitLines } from './ini.ts';
 import { PROGRAM_SECTION, type Rendered } from './render.ts';
 import { ShlexError, keyValuePairs } from './shlex.ts';
+import { trialConfig, tryStart } from './trial.ts';
 import { writeAtomic } from './write.ts';
+
+const NON_POSIX = 'supervisord 4.2 (non-POSIX shlex)';
+const POSIX = 'POSIX shlex';
 
 export interface CheckReport {
   readonly passed: string[];
@@ -21,7 +24,7 @@ function expand(value: string, env: Readonly<Record<string, string>>): string {
   return value.replace(/%%|%\(ENV_([^)]*)\)s/g, (match, name: string | undefined) => (match === '%%' ? '%' : env[name ?? ''] ?? ''));
 }
 
-/** Reads the environment= line back both ways and compares it with what was meant. */
+/** Reads the environment= line back both ways: every value set reads as meant, and every key kept reads the same in both. */
 function readBack(rendered: Rendered, env: Readonly<Record<string, string>>): string[] {
   const lines = splitLines(rendered.text);
   const section = findSection(lines, PROGRAM_SECTION);
@@ -29,7 +32,9 @@ function readBack(rendered: Rendered, env: Readonly<Record<string, string>>): st
   if (section === undefined || option === undefined) return [`the rendered file has no environment= in [${PROGRAM_SECTION}]`];
   const expanded = expand(optionValue(lines, option), env);
   const problems: string[] = [];
-  for (const [mode, posix] of [['supervisord 4.2 (non-POSIX shlex)', false], ['POSIX shlex', true]] as const) {
+  const expected = new Set([...rendered.entries.map((e) => e.name), ...rendered.kept]).size;
+  const readings: Map<string, string>[] = [];
+  for (const [mode, posix] of [[NON_POSIX, false], [POSIX, true]] as const) {
     let pairs: Map<string, string>;
     try {
       pairs = keyValuePairs(expanded, posix);
@@ -37,73 +42,17 @@ function readBack(rendered: Rendered, env: Readonly<Record<string, string>>): st
       problems.push(`${mode} cannot read environment=: ${error instanceof ShlexError ? error.message : String(error)}`);
       continue;
     }
+    readings.push(pairs);
     for (const entry of rendered.entries) {
       if (pairs.get(entry.name) !== entry.value) problems.push(`${mode} reads ${entry.name} (from ${entry.variable}) differently from what was meant`);
     }
-    if (pairs.size !== rendered.entries.length) problems.push(`${mode} reads ${pairs.size} variables, not ${rendered.entries.length}`);
+    if (pairs.size !== expected) problems.push(`${mode} reads ${pairs.size} variables, not ${expected}`);
+  }
+  const [first, second] = readings;
+  for (const key of first === undefined || second === undefined ? [] : rendered.kept) {
+    if (first?.get(key) !== second?.get(key)) problems.push(`${key}, kept from the template, reads differently in ${NON_POSIX} and ${POSIX}`);
   }
   return problems;
-}
-
-/** The rendered file made harmless to start: its own socket, pidfile and logs in `dir`, and programs that exit at once. */
-export function trialConfig(text: string, dir: string, trueCommand: string): string {
-  let lines: Line[] = splitLines(text);
-  const set = (name: string, key: string, value: string): void => {
-    const section = findSection(lines, name);
-    if (section !== undefined) lines = setOption(lines, section, key, `${key}=${value}`).lines;
-  };
-  // An inet_http_server would bind a port another instance may hold: drop the section.
-  const inet = findSection(lines, 'inet_http_server');
-  if (inet !== undefined) lines = [...lines.slice(0, inet.start), ...lines.slice(inet.end)];
-  set('supervisord', 'nodaemon', 'true');
-  set('supervisord', 'logfile', join(dir, 'supervisord.log'));
-  set('supervisord', 'pidfile', join(dir, 'supervisord.pid'));
-  set('supervisord', 'childlogdir', dir);
-  set('supervisord', 'loglevel', 'info');
-  set('unix_http_server', 'file', join(dir, 'supervisor.sock'));
-  for (const name of lines.map(sectionName).filter((n): n is string => n?.startsWith('program:') === true)) {
-    set(name, 'command', trueCommand);
-    set(name, 'autorestart', 'false');
-    set(name, 'startsecs', '0');
-  }
-  return joinLines(lines);
-}
-
-/** Starts supervisord on `conf` and waits for "supervisord started", its exit, or a timeout; then stops it. */
-async function tryStart(supervisord: string, conf: string, env: Readonly<Record<string, string>>, stop: Stop): Promise<string | undefined> {
-  const child = spawn(supervisord, ['-n', '-c', conf], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  // A stop ends the trial supervisord too; the caller then reports the interruption.
-  const unsubscribe = stop.onRequest(() => child.kill('SIGTERM'));
-  return new Promise<string | undefined>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve('supervisord did not report a start within 20 s');
-    }, 20_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (/supervisord started with pid/.test(output)) {
-        clearTimeout(timer);
-        child.kill('SIGTERM');
-        child.once('close', () => {
-          resolve(undefined);
-        });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      resolve(`supervisord could not be started: ${error.message}`);
-    });
-    child.once('exit', (code) => {
-      if (/supervisord started with pid/.test(output)) return;
-      clearTimeout(timer);
-      // Its error names every variable it could have expanded; the first line is the point.
-      const first = output.split('\n').find((l) => l.trim() !== '') ?? '';
-      resolve(`supervisord refused the config (exit ${String(code)}): ${first.replace(/ Available names:.*$/, '').slice(0, 500)}`);
-    });
-  }).finally(unsubscribe);
 }
 
 /** Validates `rendered`: sections, the environment line read back, references, and a real supervisord start if there is one. */
@@ -120,7 +69,8 @@ export async function checkRendered(rendered: Rendered, env: Readonly<Record<str
   const readBackProblems = readBack(rendered, env);
   problems.push(...readBackProblems);
   if (readBackProblems.length === 0) {
-    passed.push(`environment= reads back exactly, ${rendered.entries.length} variables, in supervisord 4.2 (non-POSIX shlex) and POSIX shlex`);
+    const kept = rendered.kept.length === 0 ? '' : `, and the template's ${rendered.kept.join(', ')} alike`;
+    passed.push(`environment= reads back exactly in ${NON_POSIX} and ${POSIX}: the ${rendered.entries.length} variables set${kept}`);
   }
   passed.push(rendered.references.length === 0 ? 'no %(ENV_X)s references'
     : `every %(ENV_X)s reference is set: ${rendered.references.join(', ')}`);

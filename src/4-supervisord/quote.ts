@@ -61,10 +61,9 @@ export interface LineEntry {
   readonly secret?: boolean;
 }
 
-/** The line as written and with secrets hidden, or one problem per value that cannot be carried. */
-export function environmentLine(entries: readonly LineEntry[]): { line: string; shown: string } | { problems: string[] } {
-  const written: string[] = [];
-  const shown: string[] = [];
+/** Each entry as `NAME=value` for the line, and as shown with secrets hidden; or one problem per value that cannot be carried. */
+export function quotedPairs(entries: readonly LineEntry[]): { pairs: Map<string, { text: string; shown: string }> } | { problems: string[] } {
+  const pairs = new Map<string, { text: string; shown: string }>();
   const problems: string[] = [];
   for (const entry of entries) {
     const quoted = quoteValue(entry.value);
@@ -72,9 +71,7 @@ export function environmentLine(entries: readonly LineEntry[]): { line: string; 
       problems.push(`${entry.variable} cannot be passed to m3u-proxy through supervisord exactly: ${quoted.refused}`);
       continue;
     }
-    written.push(`${entry.name}=${quoted.text}`);
-    shown.push(`${entry.name}=${entry.secret === true ? '"<hidden>"' : quoted.text}`);
+    pairs.set(entry.name, { text: `${entry.name}=${quoted.text}`, shown: `${entry.name}=${entry.secret === true ? '"<hidden>"' : quoted.text}` });
   }
-  if (problems.length > 0) return { problems };
-  return { line: `environment=${written.join(',')}`, shown: `environment=${shown.join(',')}` };
+  return problems.length > 0 ? { problems } : { pairs };
 }

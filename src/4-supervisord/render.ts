@@ -1,33 +1,42 @@
-// Renders supervisord's config: the template with the environment= line of [program:m3u-proxy] replaced. Pure.
+// Renders supervisord's config: the template with the environment= line of [program:m3u-proxy] edited. Pure.
 
 import type { Config } from '../1-config/resolve.ts';
 import { VARIABLES } from '../1-config/variables.ts';
 import { BootstrapError, EXIT } from '../errors.ts';
-import { findSection, joinLines, setOption, splitLines, withoutComment } from './ini.ts';
-import { environmentLine, type LineEntry } from './quote.ts';
+import { findOption, findSection, joinLines, optionValue, setOption, splitLines, withoutComment, type Line, type Span } from './ini.ts';
+import { editPairs, splitPairs, type PairList } from './pairs.ts';
+import { quotedPairs, type LineEntry } from './quote.ts';
+import { ShlexError } from './shlex.ts';
 
 export const PROGRAM_SECTION = 'program:m3u-proxy';
 
 /** The rendered file, and what went into it. */
 export interface Rendered {
   readonly text: string;
-  /** The environment= line as written, and with secrets hidden. */
+  /** The environment= option as written, and with secrets hidden. */
   readonly line: string;
   readonly shown: string;
   /** The template had no environment= in the section, so one was added. */
   readonly added: boolean;
+  /** The values hls-bootstrap set in the line, each under the name the proxy reads. */
   readonly entries: readonly LineEntry[];
+  /** Of those, the names the template's line lacked, appended to it. */
+  readonly appended: readonly string[];
+  /** The template's other keys, kept as written. */
+  readonly kept: readonly string[];
   /** Whether the file holds a secret, and so must be readable by its owner only. */
   readonly secret: boolean;
   /** Every %(ENV_X)s the file refers to, by X. */
   readonly references: readonly string[];
 }
 
-/** The proxy's variables, each with the value the configuration resolved, in table order. */
-export function proxyEntries(config: Config): LineEntry[] {
-  return VARIABLES.filter((v) => v.proxy !== undefined).map((v) => ({
-    name: v.proxy ?? v.name, value: config.text[v.name], variable: v.name, secret: v.secret === true,
-  }));
+/** The proxy's variables, each with the value the configuration resolved, in table order; an alias only where `present` has it. */
+export function proxyEntries(config: Config, present: ReadonlySet<string> = new Set()): LineEntry[] {
+  return VARIABLES.flatMap((v) => {
+    if (v.proxy === undefined) return [];
+    const names = [v.proxy, ...(v.proxyAliases ?? []).filter((alias) => present.has(alias))];
+    return names.map((name) => ({ name, value: config.text[v.name], variable: v.name, secret: v.secret === true }));
+  });
 }
 
 /**
@@ -56,25 +65,60 @@ export function percentReferences(text: string): { names: string[]; problems: st
   return { names, problems };
 }
 
-/** Renders `template` for `config`; throws 78 with every problem: the section, values, and references. */
+/** The template's environment= as pairs, with what surrounds its value on a line of its own. */
+interface Existing {
+  readonly pairs: PairList;
+  /** `environment=` as the template writes it, and what follows the value on its line (an inline comment). */
+  readonly prefix: string;
+  readonly suffix: string;
+}
+
+function existingLine(lines: readonly Line[], option: Span): Existing {
+  const first = lines[option.start]?.text ?? '';
+  const prefix = /^[^=:]*[=:]\s*/.exec(first)?.[0] ?? 'environment=';
+  // A value on continuation lines is written back joined; one on a single line keeps its comment.
+  const suffix = option.end - option.start === 1 ? first.slice(withoutComment(first).trimEnd().length) : '';
+  return { pairs: splitPairs(optionValue(lines, option)), prefix, suffix };
+}
+
+/** Renders `template` for `config`; throws 78 with every problem: the section, the line, values, and references. */
 export function render(template: string, config: Config): Rendered {
   const lines = splitLines(template);
   const section = findSection(lines, PROGRAM_SECTION);
-  const entries = proxyEntries(config);
-  const built = environmentLine(entries);
-  const problems = 'problems' in built ? [...built.problems] : [];
+  const option = section === undefined ? undefined : findOption(lines, section, 'environment');
+  const problems: string[] = [];
   if (section === undefined) problems.push(`the supervisord template has no [${PROGRAM_SECTION}] section`);
-  if (section === undefined || 'problems' in built) throw new BootstrapError(EXIT.CONFIG, problems);
+  let existing: Existing | undefined;
+  try {
+    existing = option === undefined ? undefined : existingLine(lines, option);
+  } catch (error) {
+    if (!(error instanceof ShlexError)) throw error;
+    problems.push(`supervisord cannot read the template's environment= in [${PROGRAM_SECTION}]: ${error.message}`);
+  }
+  const entries = proxyEntries(config, new Set(existing?.pairs.pairs.map((p) => p.key)));
+  const quoted = quotedPairs(entries);
+  if ('problems' in quoted) problems.push(...quoted.problems);
+  if (section === undefined || 'problems' in quoted || problems.length > 0) throw new BootstrapError(EXIT.CONFIG, problems);
 
-  const { lines: rendered, added } = setOption(lines, section, 'environment', built.line);
+  const empty: PairList = { lead: '', pairs: [], separators: [], tail: '' };
+  const edit = editPairs(existing?.pairs ?? empty, quoted.pairs);
+  const { prefix, suffix } = existing ?? { prefix: 'environment=', suffix: '' };
+  // configparser joins continuation lines with newlines; written back indented, they read the same.
+  const eol = lines.find((l) => l.eol !== '')?.eol ?? '\n';
+  const continued = (value: string): string => value.replaceAll('\n', `${eol}    `);
+  const line = `${prefix}${continued(edit.text)}${suffix}`;
+  const { lines: rendered, added } = setOption(lines, section, 'environment', line);
   const text = joinLines(rendered);
+
   const refs = percentReferences(text);
   const references = [...new Set(refs.names.filter((n) => n.startsWith('ENV_')).map((n) => n.slice(4)))];
-  const missing = references.filter((name) => config.env[name] === undefined);
   problems.push(...refs.problems);
-  for (const name of missing) {
+  for (const name of references.filter((n) => config.env[n] === undefined)) {
     problems.push(`the supervisord config refers to %(ENV_${name})s, but ${name} is not set in the environment supervisord starts with`);
   }
   if (problems.length > 0) throw new BootstrapError(EXIT.CONFIG, problems);
-  return { text, line: built.line, shown: built.shown, added, entries, secret: entries.some((e) => e.secret === true), references };
+  return {
+    text, line, shown: `${prefix}${continued(edit.shown)}${suffix}`, added, entries, appended: edit.appended, kept: edit.kept,
+    secret: entries.some((e) => e.secret === true), references,
+  };
 }

@@ -5,12 +5,13 @@
 // Newer releases are expected to use POSIX mode, where a backslash escapes inside double quotes.
 // render-config only writes lines both read the same, and --check reads them back both ways.
 
-const ASCII_WORD = 'abcdfeghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_';
+/** shlex's word characters in both modes; POSIX mode adds LATIN1_WORD. */
+export const ASCII_WORD = 'abcdfeghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_';
 const LATIN1_WORD = 'ßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞ';
 /** supervisor adds these to shlex's word characters for environment=. */
-const SUPERVISOR_WORD = '/.+-():';
-const WHITESPACE = ' \t\r\n';
-const QUOTES = '\'"';
+export const SUPERVISOR_WORD = '/.+-():';
+export const WHITESPACE = ' \t\r\n';
+export const QUOTES = '\'"';
 
 /** Raised where Python's shlex raises ValueError. */
 export class ShlexError extends Error {}

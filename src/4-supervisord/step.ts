@@ -56,11 +56,22 @@ export function planSupervisord(config: Config, options: RenderOptions): Supervi
   return { where, rendered, mode: rendered.secret ? 0o600 : 0o644 };
 }
 
+/** "edited: 15 variables set (1 of them added), 2 of the template's kept as written" */
+function describeEdit(rendered: Rendered): string {
+  if (rendered.added) return `added: ${rendered.entries.length} variables set`;
+  const appended = rendered.appended.length === 0 ? '' : ` (${rendered.appended.length} of them added)`;
+  const kept = rendered.kept.length === 0 ? '' : `, ${rendered.kept.length} of the template's kept as written (${rendered.kept.join(', ')})`;
+  return `edited: ${rendered.entries.length} variables set${appended}${kept}`;
+}
+
 /** Writes the planned config (or prints the plan with --dry-run, or the file for `-o -`). */
 export function applySupervisord(plan: SupervisordPlan, out: Output, dryRun: boolean): void {
   const { where, rendered, mode } = plan;
-  const what = `environment= of [${PROGRAM_SECTION}] ${rendered.added ? 'added' : 'replaced'}, ${rendered.entries.length} variables`;
-  out.record('supervisord', { ...where, mode: formatMode(mode), added: rendered.added, environment: rendered.shown, references: rendered.references, written: !dryRun });
+  out.record('supervisord', {
+    ...where, mode: formatMode(mode), added: rendered.added, environment: rendered.shown, set: rendered.entries.map((e) => e.name),
+    appended: rendered.appended, kept: rendered.kept, references: rendered.references, written: !dryRun,
+  });
+  const what = `environment= of [${PROGRAM_SECTION}] ${describeEdit(rendered)}`;
   if (where.output === '-') {
     if (!dryRun) out.result(rendered.text);
     return;

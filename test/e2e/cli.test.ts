@@ -139,13 +139,16 @@ describe('env', () => {
       M3U_PROXY_HOST: '0.0.0.0', M3U_PROXY_PORT: '65535', M3U_PROXY_LOG_LEVEL: 'warning', M3U_PROXY_TOKEN: 't',
       M3U_PROXY_REDIS_HOST: 'redis', M3U_PROXY_REDIS_PORT: '6379', M3U_PROXY_REDIS_DB: '0', M3U_REDIS_ENABLED: 'FALSE',
       M3U_ENABLE_TRANSCODING_POOLING: 'no', SUPERVISORD_TEMPLATE: 'relative.tmpl', EXEC_USER: 'root:root', SUPERVISORD_CONF: '/x/y.conf',
+      NETWORK_BROADCAST_ENABLED: 'ON', HLS_BROADCAST_DIR: '/dev/shm//broadcast/', BROADCAST_GC_ENABLED: '0', HLS_BROADCAST_DISK_WARN_MB: '64',
+      M3U_PROXY_INTEGRATION_ENABLED: 'Yes',
     };
     const r = cli(['env', '--format', 'json', '--show-secrets'], { cwd: dir, env: given });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), {
       ...given, HLS_TEMP_DIR: '/data/hls', HLS_GC_ENABLED: 'true', HLS_STARTUP_SWEEP: 'false', WWWUSER: 'root', HLS_DIR_MODE: '0750',
       HLS_DISK_CRITICAL_ACTION: 'fail', M3U_PROXY_ENABLED: 'false', M3U_PROXY_START_EMBEDDED: 'true', M3U_PROXY_LOG_LEVEL: 'WARNING',
-      M3U_REDIS_ENABLED: 'false', M3U_ENABLE_TRANSCODING_POOLING: 'false',
+      M3U_REDIS_ENABLED: 'false', M3U_ENABLE_TRANSCODING_POOLING: 'false', NETWORK_BROADCAST_ENABLED: 'true', HLS_BROADCAST_DIR: '/dev/shm/broadcast',
+      BROADCAST_GC_ENABLED: 'false', M3U_PROXY_INTEGRATION_ENABLED: 'true',
     });
   });
 
@@ -205,6 +208,11 @@ describe('configuration errors exit 78, one line per problem, all at once', () =
     ['SUPERVISOR_PHP_USER', { SUPERVISOR_PHP_USER: 'two words' }, /SUPERVISOR_PHP_USER="two words" is not valid: expected a user name or uid, without spaces/],
     ['EXEC_USER', { EXEC_USER: 'no-such-user-here' }, /EXEC_USER="no-such-user-here" is not valid: there is no user named/],
     ['M3U_PROXY_REDIS_HOST', { M3U_PROXY_REDIS_HOST: 'redis host' }, /M3U_PROXY_REDIS_HOST="redis host" is not valid/],
+    ['NETWORK_BROADCAST_ENABLED', { NETWORK_BROADCAST_ENABLED: 'soon' }, /NETWORK_BROADCAST_ENABLED="soon" is not valid: expected true\/false/],
+    ['HLS_BROADCAST_DIR in /usr', { HLS_BROADCAST_DIR: '/usr/broadcast' }, /HLS_BROADCAST_DIR="\/usr\/broadcast" is not valid: it lies directly in the system directory \/usr/],
+    ['BROADCAST_GC_ENABLED', { BROADCAST_GC_ENABLED: 'nightly' }, /BROADCAST_GC_ENABLED="nightly" is not valid: expected true\/false/],
+    ['HLS_BROADCAST_DISK_WARN_MB', { HLS_BROADCAST_DISK_WARN_MB: '256M' }, /HLS_BROADCAST_DISK_WARN_MB="256M" is not valid: expected an integer number of MiB/],
+    ['M3U_PROXY_INTEGRATION_ENABLED', { M3U_PROXY_INTEGRATION_ENABLED: 'partly' }, /M3U_PROXY_INTEGRATION_ENABLED="partly" is not valid/],
   ];
   for (const [name, env, message] of cases) {
     test(name, (t) => {

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { environmentLine, quoteValue, type LineEntry } from '../../src/4-supervisord/quote.ts';
+import { quoteValue, quotedPairs, type LineEntry } from '../../src/4-supervisord/quote.ts';
 import { keyValuePairs, shlexTokens, ShlexError } from '../../src/4-supervisord/shlex.ts';
 import { PATH, ROOT, cli, tempDir } from '../support/cli.ts';
 import { HARD_CHARACTERS, randomTexts, seed } from '../support/random.ts';
@@ -80,20 +80,21 @@ describe('round trip through the real supervisord', () => {
       else entries.push({ name: `V${i}`, value, variable: `V${i}` });
     });
     for (const value of fixed.slice(0, -2)) assert.ok(!refused.includes(value), `fixed value refused: ${JSON.stringify(value)}`);
-    const built = environmentLine(entries);
-    assert.ok('line' in built);
+    const built = quotedPairs(entries);
+    assert.ok('pairs' in built);
+    const line = `environment=${[...built.pairs.values()].map((p) => p.text).join(',')}`;
     const dir = tempDir(t);
-    const conf = writeText(join(dir, 'supervisord.conf'), standInConfig(dir, built.line));
+    const conf = writeText(join(dir, 'supervisord.conf'), standInConfig(dir, line));
     const run = await runSupervisord(conf, { PATH }, join(dir, 'report.json'));
     assert.ok(run.report, `supervisord did not start the program (seed ${s}): ${run.output}`);
     for (const entry of entries) assert.equal(run.report.env[entry.name], entry.value, `${entry.name}=${JSON.stringify(entry.value)} (seed ${s})`);
     t.diagnostic(`${entries.length} values carried exactly, ${refused.length} refused (seed ${s})`);
   });
 
-  test('render-config carries every proxy variable to the program, the token included', async (t) => {
+  test('render-config carries every proxy variable to the program, the token included, and keeps the template\'s own', async (t) => {
     if (!needsProgram(t, 'supervisord')) return;
     const dir = tempDir(t);
-    const template = writeText(join(dir, 'template.conf'), standInConfig(dir, 'environment=OLD="x"'));
+    const template = writeText(join(dir, 'template.conf'), standInConfig(dir, 'environment=OLD="x, it\'s kept"'));
     const env = {
       SUPERVISORD_TEMPLATE: template, SUPERVISORD_CONF: join(dir, 'rendered.conf'), HLS_TEMP_DIR: '/data/hls 100%',
       M3U_PROXY_TOKEN: "t0k3n, it's 50%#1;x", M3U_PROXY_HOST: '0.0.0.0', HLS_GC_ENABLED: 'OFF', M3U_PROXY_LOG_LEVEL: 'debug',
@@ -103,11 +104,13 @@ describe('round trip through the real supervisord', () => {
     const run = await runSupervisord(join(dir, 'rendered.conf'), { PATH }, join(dir, 'report.json'));
     assert.ok(run.report, run.output);
     assert.deepEqual(
-      ['HOST', 'PORT', 'LOG_LEVEL', 'API_TOKEN', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_DB', 'REDIS_ENABLED', 'ENABLE_TRANSCODING_POOLING',
-        'HLS_TEMP_DIR', 'HLS_GC_ENABLED', 'HLS_GC_INTERVAL', 'HLS_GC_AGE_THRESHOLD'].map((name) => run.report?.env[name]),
-      ['0.0.0.0', '8085', 'DEBUG', "t0k3n, it's 50%#1;x", 'localhost', '36790', '6', 'true', 'true', '/data/hls 100%', 'false', '600', '7200'],
+      ['HOST', 'PORT', 'LOG_LEVEL', 'API_TOKEN', 'REDIS_HOST', 'REDIS_SERVER_PORT', 'REDIS_DB', 'REDIS_ENABLED', 'ENABLE_TRANSCODING_POOLING',
+        'HLS_TEMP_DIR', 'HLS_GC_ENABLED', 'HLS_GC_INTERVAL', 'HLS_GC_AGE_THRESHOLD', 'HLS_BROADCAST_DIR', 'BROADCAST_GC_ENABLED'].map((name) => run.report?.env[name]),
+      ['0.0.0.0', '8085', 'DEBUG', "t0k3n, it's 50%#1;x", 'localhost', '36790', '6', 'true', 'true', '/data/hls 100%', 'false', '600', '7200',
+        '/data/hls 100%', 'true'],
     );
-    assert.equal(run.report.env.OLD, undefined);
+    assert.equal(run.report.env.OLD, "x, it's kept");
+    assert.equal(run.report.env.REDIS_PORT, undefined, 'REDIS_PORT, which the proxy does not read, only where the template has it');
   });
 });
 
@@ -118,14 +121,16 @@ describe('render-config', () => {
     const env = { SUPERVISORD_TEMPLATE: TEMPLATE, SUPERVISORD_CONF: out, M3U_PROXY_TOKEN: 'fixed-token' };
     const r = cli(['render-config'], { cwd: dir, env });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /supervisord config written: .*supervisord\.conf \(mode 0600\), from .*: environment= of \[program:m3u-proxy\] replaced, 13 variables/);
+    assert.match(r.stdout, /supervisord config written: .*supervisord\.conf \(mode 0600\), from .*: environment= of \[program:m3u-proxy\] edited: 15 variables set\n/);
     assert.ok(!r.stdout.includes('fixed-token') && !r.stderr.includes('fixed-token'), 'the token is in no log line');
     const template = readFileSync(TEMPLATE, 'utf8').split('\n');
     const written = readFileSync(out, 'utf8').split('\n');
     assert.equal(written.length, template.length);
     const changed = written.map((line, i) => (line === template[i] ? -1 : i)).filter((i) => i >= 0);
     assert.equal(changed.length, 1);
-    assert.match(written[changed[0] ?? 0] ?? '', /^environment=HLS_TEMP_DIR="\/var\/www\/html\/storage\/app\/hls-segments",.*API_TOKEN="fixed-token",/);
+    assert.equal(written[changed[0] ?? 0], 'environment=HOST="127.0.0.1",PORT="8085",LOG_LEVEL="ERROR",API_TOKEN="fixed-token",REDIS_HOST="localhost",'
+      + 'REDIS_SERVER_PORT="36790",REDIS_DB="6",REDIS_ENABLED="true",ENABLE_TRANSCODING_POOLING="true",HLS_TEMP_DIR="/var/www/html/storage/app/hls-segments",'
+      + 'HLS_GC_ENABLED="true",HLS_GC_INTERVAL="600",HLS_GC_AGE_THRESHOLD="7200",HLS_BROADCAST_DIR="/var/www/html/storage/app/hls-segments",BROADCAST_GC_ENABLED="true"');
     assert.equal(statSync(out).mode & 0o777, 0o600);
     const first = readFileSync(out, 'utf8');
     assert.equal(cli(['render-config'], { cwd: dir, env }).code, 0);
@@ -196,7 +201,7 @@ describe('render-config', () => {
     if (!needsProgram(t, 'supervisord')) return;
     const r = cli(['render-config', '--check'], { env: { SUPERVISORD_TEMPLATE: TEMPLATE } });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /✅ environment= reads back exactly, 13 variables, in supervisord 4\.2 \(non-POSIX shlex\) and POSIX shlex/);
+    assert.match(r.stdout, /✅ environment= reads back exactly in supervisord 4\.2 \(non-POSIX shlex\) and POSIX shlex: the 15 variables set\n/);
     assert.match(r.stdout, /✅ every %\(ENV_X\)s reference is set: SUPERVISOR_PHP_USER, M3U_PROXY_START_EMBEDDED/);
     assert.match(r.stdout, /✅ \S*supervisord loaded it and started/);
   });

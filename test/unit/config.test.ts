@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BootstrapError } from '../../src/errors.ts';
+import { hostWarning, notEmbedded } from '../../src/1-config/embedded.ts';
 import * as p from '../../src/1-config/parse.ts';
 import { resolveConfig, type Layer } from '../../src/1-config/resolve.ts';
 import { parseGroup, parsePasswd, userDb } from '../../src/1-config/users.ts';
@@ -117,13 +118,49 @@ describe('resolveConfig', () => {
   });
 
   test('derived defaults follow the variables they come from', () => {
-    const config = resolveConfig([env({ REDIS_HOST: 'redis', REDIS_SERVER_PORT: '6379', WWWUSER: 'm3ue', M3U_PROXY_ENABLED: 'no' })], ctx);
+    const config = resolveConfig([env({ REDIS_HOST: 'redis', REDIS_SERVER_PORT: '6379', WWWUSER: 'm3ue', M3U_PROXY_ENABLED: 'no', HLS_TEMP_DIR: '/data/hls/' })], ctx);
     assert.equal(config.text.M3U_PROXY_REDIS_HOST, 'redis');
     assert.equal(config.text.M3U_PROXY_REDIS_PORT, '6379');
     assert.equal(config.text.WWWGROUP, 'm3ue');
     assert.deepEqual(config.values.WWWGROUP, { id: 1001, name: 'm3ue' });
-    assert.equal(config.text.SUPERVISOR_PHP_USER, 'm3ue');
     assert.equal(config.text.M3U_PROXY_START_EMBEDDED, 'false');
+    assert.equal(config.text.HLS_BROADCAST_DIR, '/data/hls', 'HLS_BROADCAST_DIR defaults to HLS_TEMP_DIR, normalised alike');
+    assert.equal(config.source.HLS_BROADCAST_DIR, 'default');
+  });
+
+  test('upstream\'s defaults: broadcasts off, their directory HLS_TEMP_DIR, their GC on, a 256 MiB warning, integration on', () => {
+    const config = resolveConfig([env({})], ctx);
+    assert.equal(config.text.NETWORK_BROADCAST_ENABLED, 'false');
+    assert.equal(config.text.HLS_BROADCAST_DIR, '/var/www/html/storage/app/hls-segments');
+    assert.equal(config.text.BROADCAST_GC_ENABLED, 'true');
+    assert.equal(config.values.HLS_BROADCAST_DISK_WARN_MB, 256);
+    assert.equal(config.text.M3U_PROXY_INTEGRATION_ENABLED, 'true');
+    assert.equal(config.text.M3U_PROXY_START_EMBEDDED, 'true');
+  });
+
+  test('SUPERVISOR_PHP_USER: root when started as root, as upstream forces it; the current user otherwise', () => {
+    assert.equal(resolveConfig([env({ WWWUSER: 'm3ue' })], ctx).text.SUPERVISOR_PHP_USER, 'root');
+    assert.equal(resolveConfig([env({ WWWUSER: 'm3ue' })], { ...ctx, euid: 1000, egid: 1001 }).text.SUPERVISOR_PHP_USER, 'm3ue');
+    assert.equal(resolveConfig([env({})], { ...ctx, euid: 4242, egid: 4242 }).text.SUPERVISOR_PHP_USER, '4242');
+    assert.equal(resolveConfig([env({ SUPERVISOR_PHP_USER: 'm3ue' })], ctx).text.SUPERVISOR_PHP_USER, 'm3ue');
+  });
+
+  test('M3U_PROXY_START_EMBEDDED defaults to embedded mode: M3U_PROXY_INTEGRATION_ENABLED and M3U_PROXY_ENABLED both true', () => {
+    const cases: [Record<string, string>, string][] = [
+      [{}, 'true'],
+      [{ M3U_PROXY_INTEGRATION_ENABLED: 'yes', M3U_PROXY_ENABLED: 'ON' }, 'true'],
+      [{ M3U_PROXY_INTEGRATION_ENABLED: 'false' }, 'false'],
+      [{ M3U_PROXY_ENABLED: '0' }, 'false'],
+      [{ M3U_PROXY_INTEGRATION_ENABLED: 'off', M3U_PROXY_ENABLED: 'no' }, 'false'],
+      [{ M3U_PROXY_ENABLED: 'false', M3U_PROXY_START_EMBEDDED: 'true' }, 'true'],
+    ];
+    for (const [values, expected] of cases) assert.equal(resolveConfig([env(values)], ctx).text.M3U_PROXY_START_EMBEDDED, expected, JSON.stringify(values));
+  });
+
+  test('HLS_BROADCAST_DIR is refused as HLS_TEMP_DIR is; an invalid HLS_TEMP_DIR is reported once, not again as its default', () => {
+    assert.match(problems([env({ HLS_BROADCAST_DIR: '/etc/hls' })])[0] ?? '', /^HLS_BROADCAST_DIR="\/etc\/hls" is not valid: it lies directly in the system directory \/etc/);
+    assert.deepEqual(problems([env({ HLS_TEMP_DIR: 'relative' })]).map((l) => l.split('=')[0]), ['HLS_TEMP_DIR']);
+    assert.equal(resolveConfig([env({ HLS_BROADCAST_DIR: '/dev/shm/broadcast' })], ctx).text.HLS_BROADCAST_DIR, '/dev/shm/broadcast');
   });
 
   test('layers: the environment wins over env files, earlier files over later ones, empty counts as unset', () => {
@@ -173,5 +210,27 @@ describe('resolveConfig', () => {
       assert.equal(error.problems.length, 2);
       assert.equal(error.problems[0], '--env-file missing.env: cannot read it');
     }
+  });
+});
+
+describe('embedded mode', () => {
+  const mode = (values: Record<string, string>) => resolveConfig([env(values)], ctx).values;
+
+  test('needs M3U_PROXY_INTEGRATION_ENABLED and M3U_PROXY_ENABLED; either false says why', () => {
+    assert.equal(notEmbedded(mode({})), undefined);
+    assert.equal(notEmbedded(mode({ M3U_PROXY_ENABLED: 'no' })), 'M3U_PROXY_ENABLED=false');
+    assert.equal(notEmbedded(mode({ M3U_PROXY_INTEGRATION_ENABLED: 'OFF' })), 'M3U_PROXY_INTEGRATION_ENABLED=false');
+    assert.equal(notEmbedded(mode({ M3U_PROXY_INTEGRATION_ENABLED: '0', M3U_PROXY_ENABLED: '0' })), 'M3U_PROXY_ENABLED=false');
+  });
+
+  test('warns, in upstream\'s words, when the embedded proxy listens beyond localhost or 127.0.0.1', () => {
+    for (const host of ['localhost', '127.0.0.1']) assert.deepEqual(hostWarning(mode({ M3U_PROXY_HOST: host })), [], host);
+    assert.deepEqual(hostWarning(mode({ M3U_PROXY_HOST: '0.0.0.0' })), [
+      '⚠️  WARNING: Embedded mode enabled but M3U_PROXY_HOST is not localhost',
+      '    Current value: 0.0.0.0',
+      "    For AIO/embedded mode, M3U_PROXY_HOST should be 'localhost' or '127.0.0.1'",
+    ]);
+    assert.deepEqual(hostWarning(mode({ M3U_PROXY_HOST: 'm3u-proxy', M3U_PROXY_ENABLED: 'false' })), [], 'an external proxy may be anywhere');
+    assert.deepEqual(hostWarning(mode({ M3U_PROXY_HOST: 'm3u-proxy', M3U_PROXY_INTEGRATION_ENABLED: 'false' })), []);
   });
 });

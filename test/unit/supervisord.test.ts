@@ -7,9 +7,12 @@ import { parseGroup, parsePasswd, userDb } from '../../src/1-config/users.ts';
 import type { Context } from '../../src/1-config/variables.ts';
 import { BootstrapError } from '../../src/errors.ts';
 import { findOption, findSection, joinLines, optionValue, setOption, splitLines } from '../../src/4-supervisord/ini.ts';
-import { quoteValue, environmentLine } from '../../src/4-supervisord/quote.ts';
+import { editPairs, splitPairs, tokenSpans } from '../../src/4-supervisord/pairs.ts';
+import { quoteValue, quotedPairs } from '../../src/4-supervisord/quote.ts';
 import { percentReferences, render } from '../../src/4-supervisord/render.ts';
-import { keyValuePairs } from '../../src/4-supervisord/shlex.ts';
+import { ShlexError, keyValuePairs, shlexTokens } from '../../src/4-supervisord/shlex.ts';
+import { supervisordReason } from '../../src/4-supervisord/trial.ts';
+import { HARD_CHARACTERS, randomTexts, seed } from '../support/random.ts';
 
 const ctx: Context = { users: userDb(parsePasswd('root:x:0:0::/root:/bin/sh\n'), parseGroup('root:x:0:\n')), euid: 0, egid: 0, randomHex: (n) => 'ab'.repeat(n) };
 const config = (values: Record<string, string> = {}) => resolveConfig([{ source: 'environment', values }], ctx);
@@ -64,16 +67,82 @@ describe('quoteValue', () => {
   });
 });
 
-test('environmentLine hides secrets in the shown line and names the variable of each refusal', () => {
-  const line = environmentLine([
+test('quotedPairs hides secrets in the shown pair and names the variable of each refusal', () => {
+  const quoted = quotedPairs([
     { name: 'HOST', value: '0.0.0.0', variable: 'M3U_PROXY_HOST' },
     { name: 'API_TOKEN', value: 's3cret', variable: 'M3U_PROXY_TOKEN', secret: true },
   ]);
-  assert.deepEqual(line, { line: 'environment=HOST="0.0.0.0",API_TOKEN="s3cret"', shown: 'environment=HOST="0.0.0.0",API_TOKEN="<hidden>"' });
-  const refused = environmentLine([{ name: 'API_TOKEN', value: 'a\'b"c', variable: 'M3U_PROXY_TOKEN', secret: true }]);
+  assert.ok('pairs' in quoted);
+  assert.deepEqual([...quoted.pairs], [
+    ['HOST', { text: 'HOST="0.0.0.0"', shown: 'HOST="0.0.0.0"' }],
+    ['API_TOKEN', { text: 'API_TOKEN="s3cret"', shown: 'API_TOKEN="<hidden>"' }],
+  ]);
+  const refused = quotedPairs([{ name: 'API_TOKEN', value: 'a\'b"c', variable: 'M3U_PROXY_TOKEN', secret: true }]);
   assert.ok('problems' in refused);
   assert.match(refused.problems[0] ?? '', /^M3U_PROXY_TOKEN cannot be passed to m3u-proxy through supervisord exactly: it holds both quote characters/);
   assert.ok(!(refused.problems[0] ?? '').includes('a\'b'), 'a refused secret is not printed');
+});
+
+describe('the environment= value as pairs', () => {
+  test('tokens fall where CPython\'s non-POSIX shlex puts them, on random text', () => {
+    const s = seed();
+    const alphabet = [...HARD_CHARACTERS, '=', '=', ',', ',', 'K', 'V', '"', "'", '#', ' ', '\n'];
+    for (const text of [...randomTexts(s, 3000, 24, alphabet), 'ab#c\nde', 'a"b c"d', '"x"y', 'é=1', '🎬,x']) {
+      let expected: string[] | 'error';
+      try {
+        expected = shlexTokens(text, false);
+      } catch (error) {
+        assert.ok(error instanceof ShlexError);
+        expected = 'error';
+      }
+      let spans: string[] | 'error';
+      try {
+        spans = tokenSpans(text).map((token) => token.text);
+      } catch (error) {
+        assert.ok(error instanceof ShlexError);
+        spans = 'error';
+      }
+      assert.deepEqual(spans, expected, `${JSON.stringify(text)} (seed ${s})`);
+    }
+  });
+
+  test('splits as supervisord pairs, each pair and separator as written, references read as words', () => {
+    const value = 'A="%(ENV_A)s", B = x%(ENV_B)sy ,C=\'it"s\',D=plain/path:1';
+    const list = splitPairs(value);
+    assert.deepEqual(list.pairs, [
+      { key: 'A', text: 'A="%(ENV_A)s"' },
+      { key: 'B', text: 'B = x%(ENV_B)sy' },
+      { key: 'C', text: 'C=\'it"s\'' },
+      { key: 'D', text: 'D=plain/path:1' },
+    ]);
+    assert.deepEqual(list.separators, [', ', ' ,', ',']);
+    assert.equal(list.lead + list.pairs.map((p, i) => p.text + (list.separators[i] ?? '')).join('') + list.tail, value);
+    assert.deepEqual(splitPairs('A="1",'), { lead: '', pairs: [{ key: 'A', text: 'A="1"' }], separators: [], tail: ',' });
+    assert.deepEqual(splitPairs(''), { lead: '', pairs: [], separators: [], tail: '' });
+    assert.throws(() => splitPairs('A="1",B'), /Unexpected end of key\/value pairs/);
+    assert.throws(() => splitPairs('A="1'), /No closing quotation/);
+  });
+
+  test('an edit sets owned keys in place, keeps every other pair byte for byte, and appends what is missing', () => {
+    const settings = new Map([['A', { text: 'A="new"', shown: 'A="new"' }], ['T', { text: 'T="tok"', shown: 'T="<hidden>"' }]]);
+    assert.deepEqual(editPairs(splitPairs('X = "%(ENV_X)s" ,A="old",Y=y'), settings), {
+      text: 'X = "%(ENV_X)s" ,A="new",Y=y,T="tok"', shown: 'X = "%(ENV_X)s" ,A="new",Y=y,T="<hidden>"', appended: ['T'], kept: ['X', 'Y'],
+    });
+    assert.equal(editPairs(splitPairs('A="1",'), settings).text, 'A="new",T="tok"', 'a trailing separator serves the appended pair');
+    assert.equal(editPairs(splitPairs('A="1",A="2"'), settings).text, 'A="new",A="new",T="tok"', 'a repeated key is set each time');
+    assert.equal(editPairs(splitPairs(''), settings).text, 'A="new",T="tok"');
+  });
+});
+
+test('supervisord\'s reason: the last line of a traceback, else its Error: line, without the list of names', () => {
+  const traceback = 'Traceback (most recent call last):\n  File "/usr/bin/supervisord", line 33, in <module>\n    sys.exit(main())\n'
+    + "PermissionError: [Errno 13] Permission denied: '/var/log/supervisor/supervisord.log'\n";
+  assert.equal(supervisordReason(traceback), "PermissionError: [Errno 13] Permission denied: '/var/log/supervisor/supervisord.log'");
+  assert.equal(supervisordReason("Error: Invalid user name x in section 'program:m3u-proxy'\nFor help, use /usr/bin/supervisord -h\n"),
+    "Error: Invalid user name x in section 'program:m3u-proxy'");
+  assert.equal(supervisordReason("Error: Format string '%(ENV_X)s' for 'command' contains names ('ENV_X') which cannot be expanded. Available names: ENV_A, ENV_B\n"),
+    "Error: Format string '%(ENV_X)s' for 'command' contains names ('ENV_X') which cannot be expanded.");
+  assert.equal(supervisordReason(''), 'no output');
 });
 
 describe('the ini edit', () => {
@@ -120,32 +189,54 @@ test('% references: %% is literal, %(NAME)s is a reference, a lone % is badly fo
 });
 
 describe('render', () => {
-  const template = '[supervisord]\nnodaemon=true\n\n[program:m3u-proxy]\ncommand=x\nuser=%(ENV_SUPERVISOR_PHP_USER)s\nenvironment=HOST="%(ENV_M3U_PROXY_HOST)s"\n';
+  const template = '[supervisord]\nnodaemon=true\n\n[program:m3u-proxy]\ncommand=x\nuser=%(ENV_SUPERVISOR_PHP_USER)s\n'
+    + 'environment=HOST="%(ENV_M3U_PROXY_HOST)s",OWN="%(ENV_HOME)s",REDIS_PORT="%(ENV_M3U_PROXY_REDIS_PORT)s" ; the proxy\'s\n';
 
-  test('the line carries every proxy variable with its resolved value; the rest stays byte for byte', () => {
-    const rendered = render(template, config({ M3U_PROXY_TOKEN: 'tok', HLS_TEMP_DIR: '/data/100% hls' }));
-    const expected = 'environment=HLS_TEMP_DIR="/data/100%% hls",HLS_GC_ENABLED="true",HLS_GC_INTERVAL="600",HLS_GC_AGE_THRESHOLD="7200",'
-      + 'HOST="127.0.0.1",PORT="8085",LOG_LEVEL="ERROR",API_TOKEN="tok",REDIS_HOST="localhost",REDIS_PORT="36790",REDIS_DB="6",'
-      + 'REDIS_ENABLED="true",ENABLE_TRANSCODING_POOLING="true"';
+  test('the line keeps its own keys as written, sets the owned ones in place and appends the rest; the rest of the file stays byte for byte', () => {
+    const rendered = render(template, config({ M3U_PROXY_TOKEN: 'tok', HLS_TEMP_DIR: '/data/100% hls', HOME: '/root' }));
+    const expected = 'environment=HOST="127.0.0.1",OWN="%(ENV_HOME)s",REDIS_PORT="36790",HLS_TEMP_DIR="/data/100%% hls",HLS_GC_ENABLED="true",'
+      + 'HLS_GC_INTERVAL="600",HLS_GC_AGE_THRESHOLD="7200",HLS_BROADCAST_DIR="/data/100%% hls",BROADCAST_GC_ENABLED="true",PORT="8085",'
+      + 'LOG_LEVEL="ERROR",API_TOKEN="tok",REDIS_HOST="localhost",REDIS_SERVER_PORT="36790",REDIS_DB="6",REDIS_ENABLED="true",'
+      + 'ENABLE_TRANSCODING_POOLING="true" ; the proxy\'s';
     assert.equal(rendered.line, expected);
     assert.equal(rendered.text, template.replace(/environment=.*\n/, `${expected}\n`));
     assert.equal(rendered.shown, expected.replace('API_TOKEN="tok"', 'API_TOKEN="<hidden>"'));
+    assert.deepEqual(rendered.kept, ['OWN']);
+    assert.deepEqual(rendered.appended, ['HLS_TEMP_DIR', 'HLS_GC_ENABLED', 'HLS_GC_INTERVAL', 'HLS_GC_AGE_THRESHOLD', 'HLS_BROADCAST_DIR',
+      'BROADCAST_GC_ENABLED', 'PORT', 'LOG_LEVEL', 'API_TOKEN', 'REDIS_HOST', 'REDIS_SERVER_PORT', 'REDIS_DB', 'REDIS_ENABLED', 'ENABLE_TRANSCODING_POOLING']);
+    assert.equal(rendered.entries.length, 16);
     assert.equal(rendered.secret, true);
-    assert.deepEqual(rendered.references, ['SUPERVISOR_PHP_USER']);
+    assert.deepEqual(rendered.references, ['SUPERVISOR_PHP_USER', 'HOME']);
+  });
+
+  test('REDIS_PORT, which the proxy does not read, is set only where the template has it; REDIS_SERVER_PORT always', () => {
+    const rendered = render('[program:m3u-proxy]\ncommand=x\n', config({ M3U_PROXY_REDIS_PORT: '6380' }));
+    assert.equal(rendered.added, true);
+    assert.match(rendered.line, /,REDIS_SERVER_PORT="6380",/);
+    assert.doesNotMatch(rendered.line, /REDIS_PORT=/);
   });
 
   test('rendering a rendered file again gives the same file', () => {
-    const c = config({ M3U_PROXY_TOKEN: 'tok' });
+    const c = config({ M3U_PROXY_TOKEN: 'tok', HOME: '/root' });
     const once = render(template, c).text;
     assert.equal(render(once, c).text, once);
   });
 
-  test('a template without the section, a value supervisord cannot carry, a missing reference: 78, all at once', () => {
-    assert.throws(() => render('[supervisord]\n', config()), (e: unknown) => e instanceof BootstrapError && e.exitCode === 78
-      && /no \[program:m3u-proxy\] section/.test(e.message));
+  test('an environment= on continuation lines is written back on them, reading the same', () => {
+    const multi = '[program:m3u-proxy]\r\ncommand=x\r\nenvironment=KEEP="a",\r\n  HOST="x"\r\npriority=7\r\n';
+    const rendered = render(multi, config());
+    assert.match(rendered.text, /^environment=KEEP="a",\r\n {4}HOST="127\.0\.0\.1",HLS_TEMP_DIR=.*\r\npriority=7\r\n$/m);
+    assert.equal(render(rendered.text, config()).text, rendered.text);
+  });
+
+  test('a template without the section, a line supervisord cannot read, a value it cannot carry, a missing reference: 78, all at once', () => {
+    assert.throws(() => render('[supervisord]\n', config({ M3U_PROXY_TOKEN: 'a"b\'c' })), (e: unknown) => e instanceof BootstrapError && e.exitCode === 78
+      && e.problems.length === 2 && /no \[program:m3u-proxy\] section/.test(e.problems[0] ?? ''));
     assert.throws(() => render(`${template}directory=%(ENV_NOT_SET)s\nx=%(ENV_ALSO_NOT)s\n`, config()), (e: unknown) => e instanceof BootstrapError
-      && e.problems.length === 2 && /%\(ENV_NOT_SET\)s, but NOT_SET is not set/.test(e.problems[0] ?? ''));
-    assert.throws(() => render(template, config({ M3U_PROXY_TOKEN: 'a"b\'c' })), (e: unknown) => e instanceof BootstrapError
+      && e.problems.length === 3 && /%\(ENV_NOT_SET\)s, but NOT_SET is not set/.test(e.problems[1] ?? '') && /HOME is not set/.test(e.problems[0] ?? ''));
+    assert.throws(() => render(template, config({ M3U_PROXY_TOKEN: 'a"b\'c', HOME: '/' })), (e: unknown) => e instanceof BootstrapError
       && /^M3U_PROXY_TOKEN cannot be passed/.test(e.problems[0] ?? ''));
+    assert.throws(() => render('[program:m3u-proxy]\nenvironment=A="1",B\n', config()), (e: unknown) => e instanceof BootstrapError
+      && /^supervisord cannot read the template's environment= in \[program:m3u-proxy\]: Unexpected end of key\/value pairs/.test(e.problems[0] ?? ''));
   });
 });
