@@ -135,6 +135,7 @@ describe('env', () => {
     const given: Record<string, string> = {
       HLS_TEMP_DIR: '/data//hls/', HLS_GC_ENABLED: 'Yes', HLS_GC_INTERVAL: '30', HLS_GC_AGE_THRESHOLD: '3600', HLS_STARTUP_SWEEP: 'OFF',
       WWWUSER: '0', WWWGROUP: 'root', HLS_DIR_MODE: '750', HLS_DISK_WARN_MB: '100', HLS_DISK_CRITICAL_MB: '100',
+      HLS_DISK_INODES_WARN_PERCENT: '2.50%', HLS_DISK_INODES_CRITICAL_PERCENT: '2.5',
       HLS_DISK_CRITICAL_ACTION: 'FAIL', M3U_PROXY_ENABLED: '0', M3U_PROXY_START_EMBEDDED: 'on', SUPERVISOR_PHP_USER: 'root',
       M3U_PROXY_HOST: '0.0.0.0', M3U_PROXY_PORT: '65535', M3U_PROXY_LOG_LEVEL: 'warning', M3U_PROXY_TOKEN: 't',
       M3U_PROXY_REDIS_HOST: 'redis', M3U_PROXY_REDIS_PORT: '6379', M3U_PROXY_REDIS_DB: '0', M3U_REDIS_ENABLED: 'FALSE',
@@ -144,7 +145,7 @@ describe('env', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), {
       ...given, HLS_TEMP_DIR: '/data/hls', HLS_GC_ENABLED: 'true', HLS_STARTUP_SWEEP: 'false', WWWUSER: 'root', HLS_DIR_MODE: '0750',
-      HLS_DISK_CRITICAL_ACTION: 'fail', M3U_PROXY_ENABLED: 'false', M3U_PROXY_START_EMBEDDED: 'true', M3U_PROXY_LOG_LEVEL: 'WARNING',
+      HLS_DISK_INODES_WARN_PERCENT: '2.5', HLS_DISK_CRITICAL_ACTION: 'fail', M3U_PROXY_ENABLED: 'false', M3U_PROXY_START_EMBEDDED: 'true', M3U_PROXY_LOG_LEVEL: 'WARNING',
       M3U_REDIS_ENABLED: 'false', M3U_ENABLE_TRANSCODING_POOLING: 'false',
     });
   });
