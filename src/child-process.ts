@@ -15,11 +15,6 @@ function load(): ChildProcess {
 }
 
 export const spawn: ChildProcess['spawn'] = ((...args: Parameters<ChildProcess['spawn']>) => load().spawn(...args)) as ChildProcess['spawn'];
-export const execFile: ChildProcess['execFile'] = ((...args: Parameters<ChildProcess['execFile']>) => load().execFile(...args)) as ChildProcess['execFile'];
-// util.promisify(execFile) resolves to { stdout, stderr } through this symbol (check-disk-space relies on it).
-Object.defineProperty(execFile, Symbol.for('nodejs.util.promisify.custom'), {
-  get: () => (load().execFile as unknown as Record<symbol, unknown>)[Symbol.for('nodejs.util.promisify.custom')],
-});
 
 /** For `import childProcess from 'node:child_process'`: every property read loads the module. */
 export default new Proxy({} as ChildProcess, { get: (_target, key) => load()[key as keyof ChildProcess] });

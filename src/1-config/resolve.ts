@@ -75,10 +75,10 @@ export function resolveConfig(layers: readonly Layer[], ctx: Context, earlierPro
   }
 
   const resolved = values as Values;
-  if (text.HLS_DISK_WARN_MB !== undefined && text.HLS_DISK_CRITICAL_MB !== undefined
-    && resolved.HLS_DISK_CRITICAL_MB > resolved.HLS_DISK_WARN_MB) {
-    problems.push(`HLS_DISK_CRITICAL_MB=${JSON.stringify(text.HLS_DISK_CRITICAL_MB)} is not valid: `
-      + `it is above HLS_DISK_WARN_MB (${text.HLS_DISK_WARN_MB}); expected at most the warning level`);
+  for (const [critical, warn] of [['HLS_DISK_CRITICAL_MB', 'HLS_DISK_WARN_MB'], ['HLS_DISK_INODES_CRITICAL_PERCENT', 'HLS_DISK_INODES_WARN_PERCENT']] as const) {
+    if (text[critical] !== undefined && text[warn] !== undefined && resolved[critical] > resolved[warn]) {
+      problems.push(`${critical}=${JSON.stringify(text[critical])} is not valid: it is above ${warn} (${text[warn]}); expected at most the warning level`);
+    }
   }
   if (problems.length > 0) throw new BootstrapError(EXIT.CONFIG, problems);
 

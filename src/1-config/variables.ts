@@ -1,5 +1,6 @@
 // The configuration table: one row per variable drives parsing, --help, `env` and the README.
 
+import { parsePercent } from '../3-disk/thresholds.ts';
 import * as p from './parse.ts';
 import type { UserDb } from './users.ts';
 
@@ -66,6 +67,13 @@ const BOOLEAN = 'true/false, 1/0, yes/no or on/off, in any case';
 const HLS_DEFAULT_DIR = '/var/www/html/storage/app/hls-segments';
 const SAFE_DIR = 'an absolute path that is not / or a system directory such as /etc, /usr or /var, nor directly in one';
 
+/** A percentage, read as check-disk's --inode-warn and --inode-critical read theirs. */
+function percent(value: string): number {
+  const parsed = parsePercent(value);
+  if (parsed === undefined) throw new p.Rejected();
+  return parsed;
+}
+
 /** Every variable hls-bootstrap reads, in the order `env` prints them. */
 export const VARIABLES = [
   row({
@@ -126,9 +134,20 @@ export const VARIABLES = [
     meaning: 'free space below which the disk step reports critical', steps: ['disk'],
   }),
   row({
+    // A volume of many small segments runs out of inodes with bytes to spare, and FFmpeg then fails as on a full disk.
+    name: 'HLS_DISK_INODES_WARN_PERCENT', default: '10', parse: percent,
+    accepted: 'a percentage from 0 to 100, such as 10 or 2.5%, with at most two decimals',
+    meaning: 'free inodes, in percent of all, below which the disk step warns', steps: ['disk'],
+  }),
+  row({
+    name: 'HLS_DISK_INODES_CRITICAL_PERCENT', default: '5', parse: percent,
+    accepted: 'a percentage as HLS_DISK_INODES_WARN_PERCENT, at most that',
+    meaning: 'free inodes, in percent of all, below which the disk step reports critical', steps: ['disk'],
+  }),
+  row({
     name: 'HLS_DISK_CRITICAL_ACTION', default: 'warn', parse: p.oneOf(['warn', 'fail']),
     accepted: 'warn (log and go on) or fail (stop the start-up with exit 75)',
-    meaning: 'what a critical disk result does', steps: ['disk'],
+    meaning: 'what a critical disk result (space or inodes) does', steps: ['disk'],
   }),
   row({
     name: 'NETWORK_BROADCAST_ENABLED', default: 'false', parse: p.bool, accepted: BOOLEAN,

@@ -3,7 +3,9 @@
 import type { Config } from '../1-config/resolve.ts';
 import { formatMode } from '../1-config/parse.ts';
 import { Unmeasurable, measure } from '../3-disk/measure.ts';
-import { oldScriptSizes } from '../3-disk/thresholds.ts';
+import { resultOf, unknownResult, type CheckResult } from '../3-disk/report.ts';
+import { oldScriptSizes, shareText } from '../3-disk/thresholds.ts';
+import { configLimits, judge, type Limits, type Verdict } from '../3-disk/verdict.ts';
 import { BootstrapError } from '../errors.ts';
 import type { Output } from '../output.ts';
 import { applyStorage, type StorageResult } from './apply.ts';
@@ -55,28 +57,39 @@ function logPrepared(plan: StoragePlan, result: StorageResult, out: Output, dryR
   for (const warning of result.warnings) out.warn(`   ⚠️  ${warning}`);
 }
 
-/** Measures the broadcast directory's space and warns below HLS_BROADCAST_DISK_WARN_MB, in upstream's lines; never stops the start. */
-async function checkSpace(config: Config, out: Output, cwd: string): Promise<Record<string, unknown>> {
+/** The broadcast directory's own thresholds: a warning below HLS_BROADCAST_DISK_WARN_MB and never critical, as upstream; inodes as HLS_TEMP_DIR's. */
+function broadcastLimits(config: Config): Limits {
+  return { ...configLimits(config.values), warn: { bytes: config.values.HLS_BROADCAST_DISK_WARN_MB * 2 ** 20 }, critical: { bytes: 0 } };
+}
+
+/** Measures and judges the broadcast directory as check-disk would, and warns in upstream's lines; never stops the start. */
+async function checkSpace(config: Config, out: Output, cwd: string): Promise<CheckResult> {
   const dir = config.values.HLS_BROADCAST_DIR;
-  const warnMb = config.values.HLS_BROADCAST_DISK_WARN_MB;
-  let space;
+  let verdict: Verdict;
   try {
-    space = await measure(dir, cwd);
+    verdict = judge(await measure(dir, cwd), broadcastLimits(config));
   } catch (error) {
     if (!(error instanceof Unmeasurable)) throw error;
     out.warn(`   ⚠️  ${error.message}`);
-    return { status: 'UNKNOWN', message: error.message };
+    return unknownResult(dir, error.message);
   }
-  const { mb, gb } = oldScriptSizes(space.free);
+  const { bytes, inodes } = verdict;
+  if (bytes === undefined) {
+    out.warn(`   ⚠️  The broadcast storage space cannot be checked: ${verdict.reason ?? 'no verdict'}`);
+    return resultOf(verdict);
+  }
+  const { mb, gb } = oldScriptSizes(bytes.free);
   out.info(`   Available space: ${gb}GB (${mb}MB)`);
-  const low = mb < warnMb;
-  if (low) {
+  if (bytes.status !== 'OK') {
     out.warn('   ⚠️  WARNING: Low space for broadcast segments!');
     out.warn(`      Available: ${mb}MB`);
-    out.warn(`      Recommended: At least ${warnMb}MB for network broadcasts (HLS_BROADCAST_DISK_WARN_MB)`);
+    out.warn(`      Recommended: At least ${config.values.HLS_BROADCAST_DISK_WARN_MB}MB for network broadcasts (HLS_BROADCAST_DISK_WARN_MB)`);
     out.warn('      Consider setting HLS_BROADCAST_DIR to a larger tmpfs or disk path.');
   }
-  return { status: low ? 'WARNING' : 'OK', free_bytes: space.free, total_bytes: space.total, warn_bytes: warnMb * 2 ** 20 };
+  if (inodes !== undefined && inodes.status !== 'OK') {
+    out.warn(`   ⚠️  WARNING: Few free inodes for broadcast segments: ${inodes.free} of ${inodes.total} (${shareText(inodes.free, inodes.total)})`);
+  }
+  return resultOf(verdict);
 }
 
 /**

@@ -30,10 +30,13 @@ export function ensureUser(name: string, options: readonly string[] = ['--user-g
   return { name, uid: Number(uid), gid: Number(gid) };
 }
 
-/** Mounts a tmpfs of `size` (such as "300m") with extra options on a new directory; unmounted after the test. */
-export function mountTmpfs(t: TestContext, dir: string, size: string, extra: readonly string[] = []): string {
+/**
+ * Mounts a tmpfs of `size` (such as "300m") with extra options on a new directory; unmounted after the test.
+ * `source` is the name mount(8) and df show for it, which may hold spaces, as a CIFS share's does.
+ */
+export function mountTmpfs(t: TestContext, dir: string, size: string, extra: readonly string[] = [], source = 'tmpfs'): string {
   mkdirSync(dir, { recursive: true });
-  run('mount', ['-t', 'tmpfs', '-o', [`size=${size}`, ...extra].join(','), 'tmpfs', dir]);
+  run('mount', ['-t', 'tmpfs', '-o', [`size=${size}`, ...extra].join(','), source, dir]);
   defer(t, () => {
     spawnSync('umount', ['-l', dir]);
   });
