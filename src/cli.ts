@@ -44,6 +44,7 @@ export function start(early: readonly string[] = []): void {
     stop,
     process: {
       execve: process.execve?.bind(process),
+      version: process.version,
       setgroups: (groups) => { process.setgroups?.(groups); },
       setgid: (id) => { process.setgid?.(id); },
       setuid: (id) => { process.setuid?.(id); },
