@@ -73,8 +73,8 @@ export function trialConfig(text: string, dir: string, trueCommand: string): str
 async function tryStart(supervisord: string, conf: string, env: Readonly<Record<string, string>>, stop: Stop): Promise<string | undefined> {
   const child = spawn(supervisord, ['-n', '-c', conf], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  // A stop ends the trial supervisord too; the caller then reports the interruption.
-  const unsubscribe = stop.onRequest(() => child.kill('SIGTERM'));
+  // A stop ends the trial supervisord too, at once: it takes over a second to act on SIGTERM.
+  const unsubscribe = stop.onRequest(() => child.kill('SIGKILL'));
   return new Promise<string | undefined>((resolve) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
