@@ -4,7 +4,7 @@ import { arch, endianness, machine } from 'node:os';
 import type { ExecUser } from '../1-config/parse.ts';
 import { BootstrapError, EXIT } from '../errors.ts';
 import { which } from '../which.ts';
-import { currentCredentials, switchProblem, targetCredentials, type Credentials } from './credentials.ts';
+import { switchProblem, targetCredentials, type Credentials } from './credentials.ts';
 import { checkExecutable, type ExecSystem, type Verdict } from './executable.ts';
 import { argProblems, readArgLimits, stringBytes, type ArgLimits, type ArgString } from './limits.ts';
 import { readMounts } from './mounts.ts';
@@ -58,10 +58,11 @@ function strings(file: string, argv: readonly string[], env: Readonly<Record<str
 /**
  * Resolves `argv[0]` on the target's PATH and checks everything execve would refuse, for the user
  * the target runs as: 127 when not found, 126 when it cannot be executed, 78 when the switch to
- * that user or the size of the environment and arguments cannot work; each with one line. Called
+ * that user or the size of the environment and arguments cannot work; each with one line. `current`:
+ * this process's credentials, from which the target's follow. Called
  * before any step: process.execve aborts the whole process with a native stack when execve fails.
  */
-export function planExec(argv: readonly string[], env: Readonly<Record<string, string>>, user: ExecUser | undefined, cwd: string, current = currentCredentials({ euid: 0, egid: 0 })): ExecPlan {
+export function planExec(argv: readonly string[], env: Readonly<Record<string, string>>, user: ExecUser | undefined, cwd: string, current: Credentials): ExecPlan {
   const command = argv[0] ?? '';
   if (command === '') throw new BootstrapError(EXIT.NOT_FOUND, "'': command not found (the command is empty)");
   const label = command;
