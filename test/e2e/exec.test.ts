@@ -123,7 +123,7 @@ describe('exec', () => {
     assert.equal(r.stderr, `hls-bootstrap: ${join(mount, 'true')}: cannot execute ${join(mount, 'true')}: it lies on ${mount}, which is mounted noexec\n`);
   });
 
-  test('an environment the kernel would refuse is 78 naming the variable, before any step', (t) => {
+  test('an environment the kernel would refuse (too long, too much, a NUL) is 78 naming the variable, before any step', (t) => {
     const dir = tempDir(t);
     writeFileSync(join(dir, 'big.env'), `BIG=${'x'.repeat(200 * 1024)}\n`);
     const big = cli(['-q', 'run', '--env-file', 'big.env', '--', 'true'], { cwd: dir, env: runEnv(dir) });
@@ -138,7 +138,11 @@ describe('exec', () => {
     assert.equal(many.code, 78, many.stderr);
     const largest = (i: number): string => `the variable V${i} \\(${(100_000 + i + `V${i}=`.length + 1).toLocaleString('en-US')} bytes\\)`;
     assert.match(many.stderr, new RegExp(`^hls-bootstrap: cannot exec true: the environment and arguments take [\\d,]+ bytes, and their pointers [\\d,]+ bytes more, beyond the ${limit.toLocaleString('en-US')} bytes execve allows with a stack limit of (\\d+ KiB|unlimited) \\(ulimit -s\\): the largest are ${largest(count - 1)}, ${largest(count - 2)}(, the variable V\\d+ \\([\\d,]+ bytes\\))*\\n$`));
-    assert.doesNotMatch(big.stderr + many.stderr, /Native stack trace/);
+    writeFileSync(join(dir, 'nul.env'), 'NULVAR=a\0b\n');
+    const nul = cli(['-q', 'run', '--env-file', 'nul.env', '--', 'true'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(nul.code, 78, nul.stderr);
+    assert.equal(nul.stderr, 'hls-bootstrap: cannot exec true: the variable NULVAR holds a NUL byte, which execve cannot pass\n');
+    assert.doesNotMatch(big.stderr + many.stderr + nul.stderr, /Native stack trace/);
     assert.ok(!existsSync(join(dir, 'hls')), 'refused before any step');
   });
 
