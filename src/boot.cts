@@ -14,13 +14,16 @@ for (const signal of ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM']) process.on(sign
 const nodeModule = require('node:module') as typeof import('node:module');
 const path = require('node:path') as typeof import('node:path');
 
-// Its dependencies need Node 22.12 (commander) and more; say so plainly, never with a stack.
-const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 15)) {
-  process.stderr.write(`hls-bootstrap: needs Node.js 22.15 or later, and this is ${process.version}\n`);
+// The bundle needs Node 22 (chalk, execa; commander asks for 22.12 only to be require()d as ESM,
+// which the bundle never does). Without process.execve (before 22.15, and 23.0 to 23.10) `run`
+// supervises its target instead. Older ones are told so plainly, never with a stack.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  process.stderr.write(`hls-bootstrap: needs Node.js 22 or later, and this is ${process.version}\n`);
   process.exitCode = 78;
 } else {
-  nodeModule.enableCompileCache(path.join(__dirname, '..', '.cache', 'compile'));
+  // Node 22.0 has no compile cache (22.1 added it): it only starts slower.
+  (nodeModule as Partial<typeof nodeModule>).enableCompileCache?.(path.join(__dirname, '..', '.cache', 'compile'));
   const cli = require('./cli.cjs') as typeof import('./cli.ts');
   // Off only once the CLI listens too: removing a signal's last listener restores its default action.
   cli.start(early);

@@ -1,10 +1,48 @@
 // The entry point: the only module that touches process; everything else takes what it needs as parameters.
 
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
 import { systemUserDb } from './1-config/users.ts';
 import { main } from './main.ts';
 import { fdStream } from './output.ts';
 import { STOP_SIGNALS, Stop, type StopSignal } from './stop.ts';
+
+/** How long a stopped start waits for what its steps left running before it exits regardless. */
+const STOP_GRACE_MS = 300;
+
+/** Ends, by their ids, the processes this one started and left running (a df, a trial supervisord). */
+function endChildren(): void {
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    // No /proc: the children outlive this process, as they would have anyway.
+  }
+  for (const task of tasks) {
+    let children = '';
+    try {
+      children = readFileSync(`/proc/self/task/${task}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const pid of children.split(' ').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+  }
+}
+
+/**
+ * Exits with `code` at once. exit() runs libuv's destructor, which waits for every thread of its
+ * pool, and one may be held in a system call (a statfs on a hung network mount) that a stop
+ * abandoned. execve ends those threads, so the process becomes a Node that exits with `code`.
+ */
+function exitNow(code: number): void {
+  process.execve?.(process.execPath, [process.execPath, '-e', `process.exitCode = ${code}`], {});
+  process.exit(code);
+}
 
 /** `bytes` random bytes as hex, from the kernel's CSPRNG; node:crypto costs a start-up 5 ms to load. */
 function randomHex(bytes: number): string {
@@ -44,6 +82,7 @@ export function start(early: readonly string[] = []): void {
     stop,
     process: {
       execve: process.execve?.bind(process),
+      version: process.version,
       setgroups: (groups) => { process.setgroups?.(groups); },
       setgid: (id) => { process.setgid?.(id); },
       setuid: (id) => { process.setuid?.(id); },
@@ -64,6 +103,14 @@ export function start(early: readonly string[] = []): void {
     },
   }).then((code) => {
     process.exitCode = code;
+    // After a stop, what a step left running (a child, a statfs held by a hung mount) must not
+    // keep PID 1 alive: what ends by itself ends first, then the rest is ended and the process goes.
+    if (stop.requested !== undefined) {
+      setTimeout(() => {
+        endChildren();
+        exitNow(code);
+      }, STOP_GRACE_MS).unref();
+    }
   }, (error: unknown) => {
     // Expected failures were turned into exit codes by main(); anything here is a bug.
     process.stderr.write(`hls-bootstrap: internal error, this is a bug:\n${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);

@@ -84,18 +84,33 @@ export async function main(io: Io): Promise<number> {
   };
   try {
     await program(session).parseAsync([...io.argv], { from: 'user' });
-    // The last look before the exec: a stop asked for by now means nothing is started.
-    await settle(io.stop, session.pending === undefined ? 'the command' : 'the exec');
+    // A result stands only if no stop was asked for while the command ran; an exec looks once more itself.
+    if (session.pending === undefined) await settle(io.stop, 'the command');
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     session.exitCode = fail(error);
   }
-  session.output?.printDocument({ exitCode: session.exitCode, problems });
   const { pending } = session;
-  if (pending === undefined || session.exitCode !== EXIT.OK) return session.exitCode;
+  if (pending === undefined || session.exitCode !== EXIT.OK) {
+    session.output?.printDocument({ exitCode: session.exitCode, problems });
+    return session.exitCode;
+  }
   try {
-    return await execute(pending.plan, io.process, { supervise: pending.supervise });
+    return await execute(pending.plan, io.process, {
+      supervise: pending.supervise,
+      stop: io.stop,
+      warn: (line) => {
+        if (session.output === undefined) io.stderr.write(`${line}\n`);
+        else session.output.warn(line);
+      },
+      // The document goes out once nothing can fail any more: after the exec, nothing can print it.
+      ready: () => {
+        session.output?.printDocument({ exitCode: EXIT.OK, problems });
+      },
+    });
   } catch (error) {
-    return fail(error);
+    const code = fail(error);
+    session.output?.printDocument({ exitCode: code, problems });
+    return code;
   }
 }

@@ -4,13 +4,26 @@ import { hostWarning, notEmbedded } from './1-config/embedded.ts';
 import type { ExecUser } from './1-config/parse.ts';
 import type { Config } from './1-config/resolve.ts';
 import { broadcastStep, checkBroadcast } from './2-storage/broadcast.ts';
+import type { Context } from './1-config/variables.ts';
 import { logHeader, storageStep } from './2-storage/step.ts';
 import { diskStep } from './3-disk/step.ts';
 import { applySupervisord, planSupervisord, type SupervisordPlan } from './4-supervisord/step.ts';
+import { userProblems } from './4-supervisord/users.ts';
+import { currentCredentials } from './5-exec/credentials.ts';
 import { describeExec, planExec, shellWords, type ExecPlan } from './5-exec/plan.ts';
 import { BootstrapError, EXIT } from './errors.ts';
 import type { Output } from './output.ts';
-import type { Stop } from './stop.ts';
+import { Interrupted, type Stop, type StopSignal } from './stop.ts';
+
+/** What `run` asks to exec, and who runs it. */
+export interface ExecRequest {
+  /** The command (empty: supervisord on the rendered config). */
+  readonly argv: readonly string[];
+  /** --user, which wins over EXEC_USER. */
+  readonly user: ExecUser | undefined;
+  /** The user databases and this process's ids. */
+  readonly context: Context;
+}
 
 export interface StartupOptions {
   readonly dryRun: boolean;
@@ -18,23 +31,49 @@ export interface StartupOptions {
   readonly cwd: string;
   /** Milliseconds since the epoch. */
   readonly now: number;
-  /** `run`: the command to exec (empty: supervisord on the rendered config); `prepare`: undefined. */
-  readonly exec: readonly string[] | undefined;
-  /** --user, which wins over EXEC_USER. */
-  readonly user?: ExecUser | undefined;
+  /** `run`: what to exec; `prepare`: undefined. */
+  readonly exec: ExecRequest | undefined;
   /** Checked between steps, and by long steps at their safe points. */
   readonly stop: Stop;
 }
 
-/** Plans the exec: a missing command or a user switch without root stops the start before any step. */
+/**
+ * Plans the exec before any step: a command that execve would refuse, a user switch that cannot
+ * work, and, when supervisord is the target, a user= it could not switch to, each stop the start.
+ */
 function planExecFirst(config: Config, supervisord: SupervisordPlan, options: StartupOptions): ExecPlan | undefined {
-  if (options.exec === undefined) return undefined;
-  const user = options.user ?? config.values.EXEC_USER;
+  const { exec } = options;
+  if (exec === undefined) return undefined;
+  const user = exec.user ?? config.values.EXEC_USER;
   if (user !== undefined && options.euid !== 0) {
     throw new BootstrapError(EXIT.CONFIG, `switching to user ${user.label} (--user or EXEC_USER) needs root, and hls-bootstrap runs as uid ${options.euid}`);
   }
-  const argv = options.exec.length > 0 ? options.exec : ['supervisord', '-c', supervisord.where.output];
-  return planExec(argv, config.env, user, options.cwd);
+  const argv = exec.argv.length > 0 ? exec.argv : ['supervisord', '-c', supervisord.where.output];
+  const plan = planExec(argv, config.env, user, options.cwd, currentCredentials({ euid: options.euid, egid: exec.context.egid }));
+  if (exec.argv.length === 0) {
+    const context = { env: plan.env, users: exec.context.users, uid: user?.uid ?? options.euid, path: supervisord.where.output };
+    const problems = userProblems(supervisord.rendered.text, context);
+    if (problems.length > 0) throw new BootstrapError(EXIT.CONFIG, problems);
+  }
+  return plan;
+}
+
+/**
+ * Runs a step that does not look at stop requests itself, and gives it up when one comes: what it
+ * only measures (the disk step) may be abandoned at any point.
+ */
+async function abandonable<T>(stop: Stop, step: string, run: () => Promise<T>): Promise<T> {
+  let off: () => void = () => undefined;
+  const stopped = new Promise<never>((_resolve, reject) => {
+    off = stop.onRequest((signal: StopSignal) => {
+      reject(new Interrupted(signal, step));
+    });
+  });
+  try {
+    return await Promise.race([run(), stopped]);
+  } finally {
+    off();
+  }
 }
 
 /** The HLS block of upstream's start script, in embedded mode only: the header, storage, disk, and broadcast storage. */
@@ -51,7 +90,7 @@ async function hlsSteps(config: Config, out: Output, options: StartupOptions): P
   out.info(`   BROADCAST_GC_ENABLED: ${config.text.BROADCAST_GC_ENABLED}`);
   await storageStep(config, out, options);
   stop.check('the storage step');
-  await diskStep(config, out, options.cwd);
+  await abandonable(stop, 'the disk step', () => diskStep(config, out, options.cwd));
   stop.check('the disk step');
   out.info(out.paint.ok('✅ HLS storage configured'));
   await broadcastStep(config, out, options);

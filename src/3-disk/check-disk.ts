@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import type { Config } from '../1-config/resolve.ts';
 import { BootstrapError } from '../errors.ts';
-import { Unmeasurable, measure } from './measure.ts';
+import { Unmeasurable, measureNow } from './measure.ts';
 import { resultOf, unknownResult, type CheckResult } from './report.ts';
 import { parsePercent, parseThreshold } from './thresholds.ts';
 import { configLimits, judge, type Limits } from './verdict.ts';
@@ -41,13 +41,13 @@ export function optionLimits(options: CheckDiskOptions, fallback: Limits): Limit
 }
 
 /** Runs the check; `config` is the configuration, or the error that kept it from resolving. */
-export async function checkDisk(config: Config | BootstrapError, options: CheckDiskOptions, cwd: string): Promise<CheckResult> {
+export function checkDisk(config: Config | BootstrapError, options: CheckDiskOptions, cwd: string): CheckResult {
   if (config instanceof BootstrapError) return unknownResult(options.path === undefined ? '' : resolve(cwd, options.path), config.problems.join('; '));
   const path = resolve(cwd, options.path ?? config.values.HLS_TEMP_DIR);
   const limits = optionLimits(options, configLimits(config.values));
   if (typeof limits === 'string') return unknownResult(path, limits);
   try {
-    return resultOf(judge(await measure(path, cwd), limits));
+    return resultOf(judge(measureNow(path, cwd), limits));
   } catch (error) {
     if (error instanceof Unmeasurable) return unknownResult(path, error.message);
     throw error;

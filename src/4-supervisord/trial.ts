@@ -49,7 +49,7 @@ export async function tryStart(supervisord: string, conf: string, env: Readonly<
   let output = '';
   let started = false;
   // A stop ends the trial supervisord too; the caller then reports the interruption.
-  const unsubscribe = stop.onRequest(() => child.kill('SIGTERM'));
+  const unsubscribe = stop.onRequest(() => child.kill('SIGKILL'));
   return new Promise<string | undefined>((resolve) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

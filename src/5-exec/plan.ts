@@ -1,9 +1,13 @@
 // Plans the exec: which file, which argv, which user, which environment; checked so that execve cannot fail.
 
-import { closeSync, openSync, readSync } from 'node:fs';
+import { arch, endianness, machine } from 'node:os';
 import type { ExecUser } from '../1-config/parse.ts';
 import { BootstrapError, EXIT } from '../errors.ts';
 import { which } from '../which.ts';
+import { switchProblem, targetCredentials, type Credentials } from './credentials.ts';
+import { checkExecutable, type ExecSystem, type Verdict } from './executable.ts';
+import { argProblems, readArgLimits, stringBytes, type ArgLimits, type ArgString } from './limits.ts';
+import { readMounts } from './mounts.ts';
 
 export interface ExecPlan {
   /** The resolved file execve runs. */
@@ -12,61 +16,81 @@ export interface ExecPlan {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly user: ExecUser | undefined;
+  /** The working directory the kernel resolves relative interpreters from. */
+  readonly cwd: string;
 }
 
-/** ELF machine numbers of the architectures Node runs on, and what each can also run. */
-const MACHINES: Readonly<Record<string, readonly number[]>> = {
-  x64: [62, 3], ia32: [3], arm64: [183, 40], arm: [40], riscv64: [243], ppc64: [21], s390x: [22], loong64: [258],
-};
-
-/** Why the kernel would refuse to execute `file`, judged from its first bytes; undefined if it would not. */
-export function formatProblem(head: Buffer, arch: string, exists: (path: string) => boolean): string | undefined {
-  if (head.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) {
-    const machine = head.length >= 20 ? head.readUInt16LE(18) : -1;
-    const runnable = MACHINES[arch];
-    return runnable === undefined || runnable.includes(machine) ? undefined : `it is a binary for another architecture (ELF machine ${machine}), and this is ${arch}`;
-  }
-  if (head.subarray(0, 2).toString('latin1') === '#!') {
-    const interpreter = /^#![ \t]*([^ \t\n]+)/.exec(head.toString('latin1'))?.[1];
-    if (interpreter === undefined) return 'its #! line names no interpreter';
-    return exists(interpreter) ? undefined : `its interpreter ${interpreter} does not exist or cannot be executed`;
-  }
-  return 'it is neither a binary nor a script with a #! line';
+/** Everything the checks read about this machine, read once. */
+export interface Machine extends ExecSystem {
+  readonly limits: ArgLimits;
 }
 
-function readHead(file: string): Buffer | undefined {
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      const head = Buffer.alloc(256);
-      return head.subarray(0, readSync(fd, head, 0, 256, 0));
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Executable but not readable by this user: the kernel will judge it.
-    return undefined;
+const WIDE = new Set(['x64', 'arm64', 'ppc64', 's390x', 'riscv64', 'loong64', 'mips64el']);
+
+/** Reads what the checks need for `cred`: the mount table, the kernel, the limits. */
+export function readMachine(cred: Credentials, cwd: string): Machine {
+  const pointer = WIDE.has(arch()) ? 8 : 4;
+  const limits = readArgLimits(pointer);
+  return { cred, cwd, mounts: readMounts(), kernel: { machine: machine(), endianness: endianness(), pageSize: limits.pageSize }, limits };
+}
+
+/** The strings execve copies, and the most they take at once as each #! level replaces argv[0] with its own. */
+function strings(file: string, argv: readonly string[], env: Readonly<Record<string, string>>, verdict: Verdict): { all: ArgString[]; peak: number } {
+  const all: ArgString[] = [
+    { text: file, what: 'the path of the command' },
+    ...Object.entries(env).map(([name, value]) => ({ text: `${name}=${value}`, what: `the variable ${name}` })),
+    ...argv.map((text, i) => ({ text, what: i === 0 ? 'the command name' : `argument ${i} of the command` })),
+  ];
+  let usage = stringBytes(all);
+  let peak = usage;
+  let args = [...argv];
+  let filename = file;
+  for (const level of verdict.ok ? verdict.scripts : []) {
+    const added = [level.interpreter, ...(level.argument === undefined ? [] : [level.argument]), filename];
+    usage += stringBytes(added.map((text) => ({ text, what: '' }))) - stringBytes([{ text: args[0] ?? '', what: '' }]);
+    peak = Math.max(peak, usage);
+    args = [...added, ...args.slice(1)];
+    filename = level.interpreter;
   }
+  return { all, peak };
 }
 
 /**
- * Resolves `argv[0]` on the target's PATH and checks it can be executed: 127 when not found,
- * 126 when it cannot be executed, each with one line naming the command. process.execve
- * aborts the whole process with a native stack trace when execve fails, so it must not fail.
+ * Resolves `argv[0]` on the target's PATH and checks everything execve would refuse, for the user
+ * the target runs as: 127 when not found, 126 when it cannot be executed, 78 when the switch to
+ * that user or the size of the environment and arguments cannot work; each with one line. `current`:
+ * this process's credentials, from which the target's follow. Called
+ * before any step: process.execve aborts the whole process with a native stack when execve fails.
  */
-export function planExec(argv: readonly string[], env: Readonly<Record<string, string>>, user: ExecUser | undefined, cwd: string): ExecPlan {
+export function planExec(argv: readonly string[], env: Readonly<Record<string, string>>, user: ExecUser | undefined, cwd: string, current: Credentials): ExecPlan {
   const command = argv[0] ?? '';
-  const found = which(command, env.PATH, cwd);
-  if (!found.found) {
-    if (found.missing === 'not-found') throw new BootstrapError(EXIT.NOT_FOUND, `${command}: command not found${command.includes('/') ? '' : ' on PATH'}`);
-    throw new BootstrapError(EXIT.CANNOT_EXECUTE, `${command}: cannot execute ${found.path ?? command}: permission denied`);
+  if (command === '') throw new BootstrapError(EXIT.NOT_FOUND, "'': command not found (the command is empty)");
+  const label = command;
+  if (user !== undefined) {
+    const problem = switchProblem(user, current);
+    if (problem !== undefined) throw new BootstrapError(EXIT.CONFIG, `cannot switch to user ${user.label} (--user or EXEC_USER): ${problem}`);
   }
-  const head = readHead(found.path);
-  // The kernel takes the interpreter as a path, never from PATH.
-  const interpreterRuns = (path: string): boolean => which(path.includes('/') ? path : `./${path}`, env.PATH, cwd).found;
-  const problem = head === undefined ? undefined : formatProblem(head, process.arch, interpreterRuns);
-  if (problem !== undefined) throw new BootstrapError(EXIT.CANNOT_EXECUTE, `${command}: cannot execute ${found.path}: ${problem}`);
-  return { file: found.path, argv: [...argv], env: user === undefined ? env : { ...env, HOME: user.home }, user };
+  const system = readMachine(targetCredentials(current, user), cwd);
+  const verdicts = new Map<string, Verdict>();
+  const found = which(command, env.PATH, cwd, (file) => {
+    const verdict = checkExecutable(file, system);
+    verdicts.set(file, verdict);
+    return verdict;
+  });
+  if (!found.found) {
+    if (found.missing === 'not-found') {
+      const where = command.includes('/') ? '' : ' on PATH';
+      const why = found.reason === undefined || found.reason.endsWith('does not exist') ? '' : `: ${found.reason}`;
+      throw new BootstrapError(EXIT.NOT_FOUND, `${label}: command not found${where}${why}`);
+    }
+    throw new BootstrapError(EXIT.CANNOT_EXECUTE, `${label}: cannot execute ${found.path ?? command}: ${found.reason ?? 'permission denied'}`);
+  }
+  const planEnv = user === undefined ? env : { ...env, HOME: user.home };
+  const verdict = verdicts.get(found.path) ?? checkExecutable(found.path, system);
+  const { all, peak } = strings(found.path, argv, planEnv, verdict);
+  const problems = argProblems(all, { argc: argv.length, envc: Object.keys(planEnv).length }, peak, system.limits);
+  if (problems.length > 0) throw new BootstrapError(EXIT.CONFIG, problems.map((p) => `cannot exec ${label}: ${p}`));
+  return { file: found.path, argv: [...argv], env: planEnv, user, cwd };
 }
 
 /** argv as a shell would need it typed: plain words bare, the rest in single quotes. */

@@ -32,7 +32,7 @@ async function run(session: Session, flags: Flags, command: Command): Promise<vo
       if (!(error instanceof BootstrapError)) throw error;
       config = error;
     }
-    result = await checkDisk(config, flags, session.io.cwd);
+    result = checkDisk(config, flags, session.io.cwd);
   } catch (error) {
     // A bug still gets a status line a monitoring system can read; the stack goes to stderr for the report.
     session.io.stderr.write(`hls-bootstrap: internal error, this is a bug:\n${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);

@@ -56,14 +56,14 @@ test('a reader that goes away (hls-bootstrap --help | head -1) is no error', asy
 test('an older Node.js gets one line and exit 78, not a stack', (t) => {
   // The machine's own Node, where it is older than the pinned one (Debian's or the CI image's).
   const old = spawnSync('/usr/bin/node', ['--version'], { encoding: 'utf8' });
-  const [major = 0, minor = 0] = (old.stdout || 'v0.0').slice(1).split('.').map(Number);
-  if (old.status !== 0 || major > 22 || (major === 22 && minor >= 15)) {
-    t.skip('no Node.js older than 22.15 at /usr/bin/node');
+  const major = Number((old.stdout || 'v0').slice(1).split('.')[0]);
+  if (old.status !== 0 || major >= 22) {
+    t.skip('no Node.js older than 22 at /usr/bin/node');
     return;
   }
   const r = spawnSync(BIN, ['env'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
   assert.equal(r.status, 78);
-  assert.equal(r.stderr, `hls-bootstrap: needs Node.js 22.15 or later, and this is ${old.stdout.trim()}\n`);
+  assert.equal(r.stderr, `hls-bootstrap: needs Node.js 22 or later, and this is ${old.stdout.trim()}\n`);
 });
 
 test('colours come only where asked for: never into a pipe, never with NO_COLOR', (t) => {

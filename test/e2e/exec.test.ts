@@ -2,13 +2,15 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { machine } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { ROOT, cli, renderTo, startCli, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { STAND_IN, type StandInReport } from '../support/supervisord.ts';
-import { ensureGroup, ensureUser } from '../support/system.ts';
+import { ensureGroup, ensureUser, mountTmpfs } from '../support/system.ts';
+import { readElf } from '../../src/5-exec/binary.ts';
 
 /** The environment of a `run` in `dir`: an empty HLS directory and the shipped template rendered there. */
 function runEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -70,10 +72,13 @@ describe('exec', () => {
     const cases: [string[], number, RegExp][] = [
       [['no-such-command-anywhere'], 127, /^hls-bootstrap: no-such-command-anywhere: command not found on PATH\n$/],
       [['./missing-here'], 127, /^hls-bootstrap: \.\/missing-here: command not found\n$/],
-      [['./not-executable'], 126, /^hls-bootstrap: \.\/not-executable: cannot execute .*\/not-executable: permission denied\n$/],
-      [['./bad-interpreter'], 126, /^hls-bootstrap: \.\/bad-interpreter: cannot execute .*: its interpreter \/no\/such\/shell does not exist or cannot be executed\n$/],
-      [['./not-a-program'], 126, /^hls-bootstrap: \.\/not-a-program: cannot execute .*: it is neither a binary nor a script with a #! line\n$/],
-      [[dir], 126, /cannot execute .*: permission denied\n$/],
+      [[''], 127, /^hls-bootstrap: '': command not found \(the command is empty\)\n$/],
+      [['./not-executable'], 126, /^hls-bootstrap: \.\/not-executable: cannot execute .*\/not-executable: uid \d+ .*may not execute it \(mode 0644, owner \d+:\d+\)\n$/],
+      [['./bad-interpreter'], 126, /^hls-bootstrap: \.\/bad-interpreter: cannot execute .*: its interpreter \/no\/such\/shell cannot be used: \/no does not exist\n$/],
+      [['./not-a-program'], 126, /^hls-bootstrap: \.\/not-a-program: cannot execute .*: it is neither a binary nor a script with a #! line \(ENOEXEC\)\n$/],
+      [[dir], 126, /^hls-bootstrap: \S+: cannot execute \S+: it is a directory\n$/],
+      [['/tmp'], 126, /^hls-bootstrap: \/tmp: cannot execute \/tmp: it is a directory\n$/],
+      [['./bad-interpreter/'], 127, /^hls-bootstrap: \.\/bad-interpreter\/: command not found: \S+\/bad-interpreter is not a directory\n$/],
     ];
     for (const [command, code, message] of cases) {
       const r = cli(['-q', 'run', '--', ...command], { cwd: dir, env: runEnv(dir) });
@@ -82,6 +87,70 @@ describe('exec', () => {
       assert.doesNotMatch(r.stderr, /Native stack trace|Aborted|core dumped/);
     }
     assert.ok(!existsSync(join(dir, 'hls')), 'the command is checked before any step touches anything');
+  });
+
+  test('an ELF program whose loader is missing, and one for another architecture: 126 naming why', (t) => {
+    const dir = tempDir(t);
+    // /bin/true with the last letter of its loader's name changed: the kernel would say ENOENT.
+    const bin = readFileSync('/bin/true');
+    const loader = readElf((offset, length) => bin.subarray(offset, offset + length), { machine: machine(), endianness: 'LE', pageSize: 4096 });
+    assert.ok('interpreter' in loader && loader.interpreter !== '', 'the machine\'s /bin/true is dynamically linked');
+    const at = bin.indexOf(`${loader.interpreter}\0`);
+    bin[at + loader.interpreter.length - 1] = 0x51;
+    writeFileSync(join(dir, 'other-libc'), bin, { mode: 0o755 });
+    const foreign = Buffer.alloc(64);
+    foreign.writeUInt32BE(0x7f454c46, 0);
+    foreign.set([2, 1, 1], 4);
+    foreign.writeUInt16LE(2, 16);
+    foreign.writeUInt16LE(machine() === 'x86_64' ? 183 : 62, 18);
+    writeFileSync(join(dir, 'foreign'), foreign, { mode: 0o755 });
+    const missing = cli(['-q', 'run', '--', './other-libc'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(missing.code, 126, missing.stderr);
+    assert.match(missing.stderr, /^hls-bootstrap: \.\/other-libc: cannot execute \S+: its ELF interpreter \S+Q cannot be used: \S+ does not exist \(a binary built for another C library\?\)\n$/);
+    const other = cli(['-q', 'run', '--', './foreign'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(other.code, 126, other.stderr);
+    assert.match(other.stderr, /^hls-bootstrap: \.\/foreign: cannot execute \S+: it is a 64-bit little-endian binary for another architecture \(ELF machine \d+\), and this kernel is \w+\n$/);
+    assert.ok(!existsSync(join(dir, 'hls')));
+  });
+
+  test('a program on a noexec mount: 126 naming the mount', (t) => {
+    if (!needsRoot(t)) return;
+    const dir = tempDir(t);
+    const mount = mountTmpfs(t, join(dir, 'noexec'), '4m', ['noexec']);
+    copyFileSync('/bin/true', join(mount, 'true'));
+    const r = cli(['-q', 'run', '--', join(mount, 'true')], { cwd: dir, env: runEnv(dir) });
+    assert.equal(r.code, 126, r.stderr);
+    assert.equal(r.stderr, `hls-bootstrap: ${join(mount, 'true')}: cannot execute ${join(mount, 'true')}: it lies on ${mount}, which is mounted noexec\n`);
+  });
+
+  test('an environment the kernel would refuse (too long, too much, a NUL) is 78 naming the variable, before any step', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'big.env'), `BIG=${'x'.repeat(200 * 1024)}\n`);
+    const big = cli(['-q', 'run', '--env-file', 'big.env', '--', 'true'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(big.code, 78, big.stderr);
+    assert.equal(big.stderr, 'hls-bootstrap: cannot exec true: the variable BIG takes 204,805 bytes, more than the 131,072 bytes the kernel allows one argument or variable (MAX_ARG_STRLEN)\n');
+    // Each fits, all of them do not: a quarter of the stack limit hls-bootstrap inherits from here, at most 6 MiB.
+    const stack = /^Max stack size\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? 'unlimited';
+    const limit = Math.max(Math.min(6 * 1024 * 1024, stack === 'unlimited' ? Infinity : Math.floor(Number(stack) / 4)), 128 * 1024);
+    const count = Math.ceil(limit / 100_000) + 3;
+    writeFileSync(join(dir, 'many.env'), Array.from({ length: count }, (_, i) => `V${i}=${'y'.repeat(100_000 + i)}\n`).join(''));
+    const many = cli(['-q', 'run', '--env-file', 'many.env', '--', 'true'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(many.code, 78, many.stderr);
+    const largest = (i: number): string => `the variable V${i} \\(${(100_000 + i + `V${i}=`.length + 1).toLocaleString('en-US')} bytes\\)`;
+    assert.match(many.stderr, new RegExp(`^hls-bootstrap: cannot exec true: the environment and arguments take [\\d,]+ bytes, and their pointers [\\d,]+ bytes more, beyond the ${limit.toLocaleString('en-US')} bytes execve allows with a stack limit of (\\d+ KiB|unlimited) \\(ulimit -s\\): the largest are ${largest(count - 1)}, ${largest(count - 2)}(, the variable V\\d+ \\([\\d,]+ bytes\\))*\\n$`));
+    writeFileSync(join(dir, 'nul.env'), 'NULVAR=a\0b\n');
+    const nul = cli(['-q', 'run', '--env-file', 'nul.env', '--', 'true'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(nul.code, 78, nul.stderr);
+    assert.equal(nul.stderr, 'hls-bootstrap: cannot exec true: the variable NULVAR holds a NUL byte, which execve cannot pass\n');
+    assert.doesNotMatch(big.stderr + many.stderr + nul.stderr, /Native stack trace/);
+    assert.ok(!existsSync(join(dir, 'hls')), 'refused before any step');
+  });
+
+  test('the program starts with every signal at its default action, not with SIGPIPE ignored as Node has it', (t) => {
+    const dir = tempDir(t);
+    const r = cli(['-q', 'run', '--', 'sh', '-c', 'grep -E "^Sig(Blk|Ign)" /proc/self/status'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
   test('--dry-run prints the argv, the user and the environment keys, and execs nothing', (t) => {
@@ -112,9 +181,14 @@ describe('--user and EXEC_USER', () => {
     if (!needsRoot(t)) return;
     const user = ensureUser('hlsb-www');
     const media = ensureGroup('hlsb-media', [user.name]);
+    // Every group that lists the user, as the database has it now: other tests on this machine add their own.
+    const listed = readFileSync('/etc/group', 'utf8').split('\n').map((line) => line.split(':'))
+      .filter((fields) => (fields[3] ?? '').split(',').includes(user.name)).map((fields) => Number(fields[2]));
+    assert.ok(listed.includes(media));
+    const expected = [...new Set([user.gid, ...listed])].sort((a, b) => a - b);
     for (const [args, env] of [[['--user', user.name], {}], [[], { EXEC_USER: user.name }]] as const) {
       const r = report(t, [...args], env);
-      assert.deepEqual([r.uid, r.gid, [...r.groups].sort((a, b) => a - b)], [user.uid, user.gid, [user.gid, media].sort((a, b) => a - b)]);
+      assert.deepEqual([r.uid, r.gid, [...r.groups].sort((a, b) => a - b)], [user.uid, user.gid, expected]);
       assert.equal(r.home, '/home/hlsb-www');
     }
   });
@@ -127,6 +201,44 @@ describe('--user and EXEC_USER', () => {
     assert.deepEqual([named.uid, named.gid, named.groups], [user.uid, media, [media]]);
     const numeric = report(t, ['--user', '4242:4343']);
     assert.deepEqual([numeric.uid, numeric.gid, numeric.groups, numeric.home], [4242, 4343, [4343], '/']);
+  });
+
+  test('as another user: a program only root may run, an interpreter or a directory it may not use, a directory, an empty command', (t) => {
+    if (!needsRoot(t)) return;
+    const user = ensureUser('hlsb-www');
+    const dir = tempDir(t);
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'root-only'), '#!/bin/sh\necho ran\n', { mode: 0o744 });
+    copyFileSync('/bin/true', join(dir, 'private-interpreter'));
+    chmodSync(join(dir, 'private-interpreter'), 0o700);
+    writeFileSync(join(dir, 'script'), `#!${join(dir, 'private-interpreter')}\n`, { mode: 0o755 });
+    mkdirSync(join(dir, 'locked'), { mode: 0o700 });
+    copyFileSync('/bin/true', join(dir, 'locked', 'true'));
+    chmodSync(join(dir, 'locked', 'true'), 0o755);
+    mkdirSync(join(dir, 'a-directory'));
+    const who = `uid ${user.uid} \\(gid ${user.gid}, groups [\\d,]+\\)`;
+    const cases: [string, number, RegExp][] = [
+      ['./root-only', 126, new RegExp(`^hls-bootstrap: \\./root-only: cannot execute \\S+/root-only: ${who} may not execute it \\(mode 0744, owner 0:0\\)\\n$`)],
+      ['./script', 126, new RegExp(`^hls-bootstrap: \\./script: cannot execute \\S+/script: its interpreter \\S+/private-interpreter cannot be used: ${who} may not execute it \\(mode 0700, owner 0:0\\)\\n$`)],
+      ['./locked/true', 126, new RegExp(`^hls-bootstrap: \\./locked/true: cannot execute \\S+/locked/true: uid ${user.uid} may not search the directory \\S+/locked \\(mode 0700, owner 0:0\\)\\n$`)],
+      ['./a-directory', 126, /^hls-bootstrap: \.\/a-directory: cannot execute \S+\/a-directory: it is a directory\n$/],
+      ['', 127, /^hls-bootstrap: '': command not found \(the command is empty\)\n$/],
+    ];
+    // Switched to by root with --user, and started as that user with setpriv: the same verdicts.
+    const setpriv = [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups'];
+    for (const [command, code, message] of cases) {
+      for (const [args, options] of [[['--user', user.name], {}], [[], { setpriv }]] as const) {
+        const r = cli(['-q', 'run', ...args, '--', command], { cwd: dir, env: runEnv(dir), ...options });
+        assert.equal(r.code, code, `${args.join(' ')} ${command}: ${r.stderr}`);
+        assert.match(r.stderr, message);
+        assert.doesNotMatch(r.stderr, /Native stack trace|Aborted|core dumped/);
+      }
+    }
+    assert.ok(!existsSync(join(dir, 'hls')), 'each was refused before any step');
+    // What the user may run, it runs: root's own checks are not the user's.
+    const runs = cli(['-q', 'run', '--user', user.name, '--', 'sh', '-c', 'id -u'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(runs.code, 0, runs.stderr);
+    assert.equal(runs.stdout, `${user.uid}\n`);
   });
 
   test('asking for a user when not root is a clear error, not a silent no-op', (t) => {
@@ -149,6 +261,39 @@ describe('--user and EXEC_USER', () => {
     assert.equal(variable.code, 78);
     assert.match(variable.stderr, /EXEC_USER="root:no-such-group" is not valid: there is no group named "no-such-group"/);
     assert.ok(!existsSync(join(dir, 'hls')));
+  });
+});
+
+describe('supervisord as the target: the users its config names', () => {
+  const refused = (t: TestContext, templateText: string, env: Record<string, string>, line: string): void => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'template.conf'), templateText);
+    const r = cli(['run'], { cwd: dir, env: runEnv(dir, { SUPERVISORD_TEMPLATE: join(dir, 'template.conf'), ...env }) });
+    assert.equal(r.code, 78, r.stderr);
+    assert.equal(r.stderr, `hls-bootstrap: ${line}\n`);
+    assert.ok(!existsSync(join(dir, 'hls')) && !existsSync(join(dir, 'supervisord.conf')), 'refused before any step: nothing created');
+  };
+  const shipped = (): string => readFileSync(join(ROOT, 'docker', 'supervisord.conf'), 'utf8');
+
+  test('WWWUSER as a bare uid without a user database entry, as a program\'s user=', (t) => {
+    if (!needsProgram(t, 'supervisord')) return;
+    assert.ok(!readFileSync('/etc/passwd', 'utf8').includes(':54321:'), 'uid 54321 has no entry here');
+    refused(t, shipped().replace('user=%(ENV_SUPERVISOR_PHP_USER)s', 'user=%(ENV_WWWUSER)s'), { WWWUSER: '54321' },
+      '[program:m3u-proxy] user=%(ENV_WWWUSER)s (54321): supervisord needs a user database entry even for a numeric uid, and /etc/passwd has none for 54321');
+  });
+
+  test('a SUPERVISOR_PHP_USER that does not exist', (t) => {
+    if (!needsProgram(t, 'supervisord')) return;
+    refused(t, shipped(), { SUPERVISOR_PHP_USER: 'no-such-user-here' },
+      '[program:m3u-proxy] user=%(ENV_SUPERVISOR_PHP_USER)s (no-such-user-here): there is no user named "no-such-user-here" in the user database (/etc/passwd)');
+  });
+
+  test('a non-root [supervisord] user= while a program has user=root', (t) => {
+    if (!needsRoot(t) || !needsProgram(t, 'supervisord')) return;
+    const user = ensureUser('hlsb-www');
+    const text = shipped().replace('[supervisord]\n', `[supervisord]\nuser=${user.name}\n`).replace('user=%(ENV_SUPERVISOR_PHP_USER)s', 'user=root');
+    refused(t, text, {},
+      `[program:m3u-proxy] user=root: supervisord runs as uid ${user.uid} ([supervisord] user=${user.name}), and a supervisord that is not root cannot start a program as another user`);
   });
 });
 

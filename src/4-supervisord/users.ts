@@ -1,0 +1,95 @@
+// The users a rendered supervisord config names: each must exist, and a supervisord that is not root runs programs only as itself.
+
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import type { UserDb } from '../1-config/users.ts';
+import { findOption, optionValue, sectionName, splitLines, type Line, type Span } from './ini.ts';
+
+/** Sections whose user= supervisord switches a child to (supervisor/options.py, ProcessConfig). */
+const PROCESS_SECTION = /^(program|eventlistener|fcgi-program):(.+)$/;
+
+export interface UsersContext {
+  /** The environment supervisord is started with, which %(ENV_X)s expands from. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly users: UserDb;
+  /** The uid supervisord is exec'd as. */
+  readonly uid: number;
+  /** Where the config is written, for %(here)s. */
+  readonly path: string;
+}
+
+/** Every section with its span, in file order. */
+function sections(lines: readonly Line[]): { name: string; span: Span }[] {
+  const found: { name: string; span: Span }[] = [];
+  lines.forEach((line, i) => {
+    const name = sectionName(line);
+    if (name === undefined) return;
+    const last = found.at(-1);
+    if (last !== undefined) last.span = { start: last.span.start, end: i };
+    found.push({ name, span: { start: i, end: lines.length } });
+  });
+  return found;
+}
+
+/**
+ * A user= value as supervisord reads it: %% and the %(name)s it knows expanded; undefined when it
+ * refers to a name this check cannot know (process_num), so that the value is left to supervisord.
+ */
+function expand(value: string, names: Readonly<Record<string, string | undefined>>): string | undefined {
+  const unknown: string[] = [];
+  const text = value.replace(/%%|%\(([^)]*)\)s/g, (match, name: string | undefined) => {
+    if (match === '%%') return '%';
+    const known = name === undefined ? undefined : names[name];
+    if (known === undefined) unknown.push(match);
+    return known ?? '';
+  });
+  return unknown.length > 0 ? undefined : text;
+}
+
+/** The uid supervisord's name_to_uid() gives, which needs a user database entry even for a number. */
+function uidOf(value: string, users: UserDb): number | string {
+  if (/^[0-9]+$/.test(value)) {
+    return users.userById(Number(value))?.uid ?? `supervisord needs a user database entry even for a numeric uid, and /etc/passwd has none for ${value}`;
+  }
+  return users.userByName(value)?.uid ?? `there is no user named "${value}" in the user database (/etc/passwd)`;
+}
+
+/**
+ * What supervisord would refuse about users in `text`, each naming the section, the option and the
+ * value: a user= of [supervisord] or of a program that names no user in the database ("Invalid user
+ * name", "Invalid user id"); a [supervisord] user= other than the user it is exec'd as, when that is
+ * not root ("Can't drop privilege as nonroot user"); and a program's user= other than the user
+ * supervisord then runs as, when that is not root, which supervisord could never start.
+ */
+export function userProblems(text: string, context: UsersContext): string[] {
+  const lines = splitLines(text);
+  const problems: string[] = [];
+  const env = Object.fromEntries(Object.entries(context.env).map(([name, value]) => [`ENV_${name}`, value]));
+  const base = { ...env, here: dirname(context.path), host_node_name: hostname() };
+  const resolved: { section: string; shown: string; uid: number }[] = [];
+  for (const { name, span } of sections(lines)) {
+    const program = PROCESS_SECTION.exec(name)?.[2];
+    if (name !== 'supervisord' && program === undefined) continue;
+    const option = findOption(lines, span, 'user');
+    if (option === undefined) continue;
+    const raw = optionValue(lines, option);
+    const value = expand(raw, program === undefined ? base : { ...base, program_name: program, group_name: program });
+    if (value === undefined) continue;
+    const shown = `[${name}] user=${raw}${raw === value ? '' : ` (${value})`}`;
+    const uid = uidOf(value, context.users);
+    if (typeof uid === 'string') problems.push(`${shown}: ${uid}`);
+    else resolved.push({ section: name, shown, uid });
+  }
+  const own = resolved.find((r) => r.section === 'supervisord');
+  if (own !== undefined && context.uid !== 0 && own.uid !== context.uid) {
+    problems.push(`${own.shown}: supervisord starts as uid ${context.uid}, and only root can switch to another user`);
+  }
+  const runsAs = context.uid === 0 ? own?.uid ?? 0 : context.uid;
+  if (runsAs !== 0) {
+    const why = own === undefined ? `supervisord runs as uid ${runsAs}` : `supervisord runs as uid ${runsAs} (${own.shown})`;
+    for (const program of resolved.filter((r) => r.section !== 'supervisord' && r.uid !== runsAs)) {
+      problems.push(`${program.shown}: ${why}, and a supervisord that is not root cannot start a program as another user`);
+    }
+  }
+  return problems;
+}
