@@ -14,17 +14,24 @@ import { execute } from './5-exec/exec.ts';
 import { BootstrapError, EXIT } from './errors.ts';
 import { wantsColour } from './output.ts';
 import { settle } from './stop.ts';
+import { closestCommand } from './suggest.ts';
+import { which } from './which.ts';
 
 export type { Io } from './commands/session.ts';
 
 const EXIT_HELP = `
 Exit codes:
-  0    success                          73   storage cannot be prepared
-  1    internal error (a bug)           75   disk critical with HLS_DISK_CRITICAL_ACTION=fail
-  2    usage error                      78   invalid configuration
-  126  command not executable           127  command not found
+  0      success
+  1      internal error (a bug)
+  2      usage error
+  73     storage cannot be prepared
+  75     disk critical with HLS_DISK_CRITICAL_ACTION=fail
+  78     invalid configuration
+  126    command not executable
+  127    command not found
   128+N  stopped by signal N before the exec
-  otherwise the exec'd program's own status. check-disk has its own codes (see its --help).
+  other  the exec'd program's own status
+check-disk has its own codes: see hls-bootstrap help check-disk.
 `;
 
 /** The build writes the version in; run from source, it comes from package.json. */
@@ -34,6 +41,36 @@ function version(): string {
   if (typeof __VERSION__ === 'string') return __VERSION__;
   const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/**
+ * What to say about a word that is no command: the command it is near, if any; otherwise, or
+ * when it is also a program on PATH, how to exec it (a bare word never execs anything). After
+ * `help`, a word that is near nothing gets the list of commands instead.
+ */
+function unknownCommand(word: string, root: Command, session: Session, afterHelp = false): string {
+  const commands = root.commands.map((c) => c.name());
+  const meant = closestCommand(word, commands);
+  const unknown = `error: unknown command '${word}'`;
+  const exec = `to exec a program, write: hls-bootstrap run -- ${word}`;
+  if (meant === undefined) return afterHelp ? `${unknown}; the commands are ${commands.join(', ')}` : `${unknown}; ${exec}`;
+  const program = !afterHelp && which(word, session.io.env.PATH, session.io.cwd).found;
+  return `${unknown}; did you mean ${meant}?${program ? ` To exec the program ${word} instead, write: hls-bootstrap run -- ${word}` : ''}`;
+}
+
+/** `help [command]`: the help of the program, or of one command; a mistyped name is a usage error. */
+function registerHelp(root: Command, session: Session): void {
+  root.helpCommand(false);
+  root.command('help')
+    .argument('[command]', 'the command to explain')
+    .summary('show help: of hls-bootstrap, or of COMMAND')
+    .description('Shows the help of hls-bootstrap, or of COMMAND: the same as hls-bootstrap COMMAND --help.')
+    .action((name: string | undefined, _opts: unknown, command: Command) => {
+      const named = root.commands.find((c) => c.name() === name);
+      if (name === undefined) root.outputHelp();
+      else if (named !== undefined) named.outputHelp();
+      else command.error(unknownCommand(name, root, session, true), { code: 'commander.unknownCommand' });
+    });
 }
 
 /** The program with every command registered on `session`. */
@@ -48,8 +85,8 @@ function program(session: Session): Command {
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
-      getOutHelpWidth: () => io.stdout.columns ?? 80,
-      getErrHelpWidth: () => io.stderr.columns ?? 80,
+      getOutHelpWidth: () => session.helpWidth(),
+      getErrHelpWidth: () => Math.max(40, io.stderr.columns ?? 80),
       getOutHasColors: () => wantsColour(io.stdout, io.env),
       getErrHasColors: () => wantsColour(io.stderr, io.env),
     })
@@ -60,10 +97,9 @@ function program(session: Session): Command {
   root.action(async (_opts: unknown, command: Command) => {
     const [word] = command.args;
     if (word === undefined) return runStartup(session, command, [], {});
-    return command.error(`error: unknown command '${word}'; to exec a program, write: hls-bootstrap run -- ${word}`,
-      { code: 'commander.unknownCommand' });
+    return command.error(unknownCommand(word, root, session), { code: 'commander.unknownCommand' });
   });
-  for (const register of [registerRun, registerPrepare, registerCheckDisk, registerRenderConfig, registerSweep, registerEnv]) {
+  for (const register of [registerRun, registerPrepare, registerCheckDisk, registerRenderConfig, registerSweep, registerEnv, registerHelp]) {
     register(root, session);
   }
   // Only now, so that the commands above do not inherit it.

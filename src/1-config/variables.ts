@@ -15,8 +15,11 @@ export interface Context {
 /** The first non-empty value of a variable across the environment and the env files. */
 export type Lookup = (name: string) => string | undefined;
 
-/** The startup steps; each command reads the variables of the steps it runs. */
-export type Step = 'storage' | 'disk' | 'supervisord' | 'exec';
+/**
+ * What reads a variable: a startup step, or a command that does part of one alone (`sweep`,
+ * `check-disk`). Each command reads the variables of what it runs, and its --help lists them.
+ */
+export type Step = 'storage' | 'sweep' | 'disk' | 'check-disk' | 'supervisord' | 'exec';
 
 export interface Variable<N extends string = string, T = unknown> {
   readonly name: N;
@@ -50,7 +53,7 @@ export const VARIABLES = [
   row({
     name: 'HLS_TEMP_DIR', default: '/var/www/html/storage/app/hls-segments', parse: p.hlsDirectory, format: text,
     accepted: 'an absolute path that is not / or a system directory such as /etc, /usr or /var, nor directly in one',
-    meaning: 'where FFmpeg writes live HLS segments', steps: ['storage', 'disk', 'supervisord'], proxy: 'HLS_TEMP_DIR',
+    meaning: 'where FFmpeg writes live HLS segments', steps: ['storage', 'sweep', 'disk', 'check-disk', 'supervisord'], proxy: 'HLS_TEMP_DIR',
   }),
   row({
     name: 'HLS_GC_ENABLED', default: 'true', parse: p.bool,
@@ -65,7 +68,7 @@ export const VARIABLES = [
   row({
     name: 'HLS_GC_AGE_THRESHOLD', default: '7200', parse: p.integer(1),
     accepted: 'an integer number of seconds greater than 0',
-    meaning: 'age in seconds after which an empty stream directory is removed (and at start-up, a full one)', steps: ['storage', 'supervisord'], proxy: 'HLS_GC_AGE_THRESHOLD',
+    meaning: 'age in seconds after which an empty stream directory is removed (and at start-up, a full one)', steps: ['storage', 'sweep', 'supervisord'], proxy: 'HLS_GC_AGE_THRESHOLD',
   }),
   row({
     name: 'HLS_STARTUP_SWEEP', default: 'true', parse: p.bool, accepted: 'true/false, 1/0, yes/no or on/off, in any case',
@@ -99,12 +102,12 @@ export const VARIABLES = [
   row({
     name: 'HLS_DISK_WARN_MB', default: '2048', parse: p.integer(0),
     accepted: 'an integer number of MiB',
-    meaning: 'free space below which the disk step warns', steps: ['disk'],
+    meaning: 'free space below which the disk step warns', steps: ['disk', 'check-disk'],
   }),
   row({
     name: 'HLS_DISK_CRITICAL_MB', default: '512', parse: p.integer(0),
     accepted: 'an integer number of MiB, at most HLS_DISK_WARN_MB',
-    meaning: 'free space below which the disk step reports critical', steps: ['disk'],
+    meaning: 'free space below which the disk step reports critical', steps: ['disk', 'check-disk'],
   }),
   row({
     name: 'HLS_DISK_CRITICAL_ACTION', default: 'warn', parse: p.oneOf(['warn', 'fail']),
