@@ -48,6 +48,12 @@ function row<const N extends string, T>(variable: Variable<N, T>): Variable<N, T
 
 const text = (value: string): string => value;
 
+/**
+ * The levels m3u-proxy accepts. It hands LOG_LEVEL to Python's logging, which knows WARN, and,
+ * lowercased, to uvicorn, which does not and stops the proxy at start-up: so WARN goes on as WARNING.
+ */
+const logLevel = p.oneOf(['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']);
+
 /** Every variable hls-bootstrap reads, in the order `env` prints them. */
 export const VARIABLES = [
   row({
@@ -140,8 +146,8 @@ export const VARIABLES = [
     meaning: 'port the proxy listens on', steps: ['supervisord'], proxy: 'PORT',
   }),
   row({
-    name: 'M3U_PROXY_LOG_LEVEL', default: 'ERROR', parse: p.oneOf(['DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL']),
-    accepted: 'DEBUG, INFO, WARNING, ERROR or CRITICAL, in any case',
+    name: 'M3U_PROXY_LOG_LEVEL', default: 'ERROR', parse: (t) => logLevel(/^\s*warn\s*$/i.test(t) ? 'WARNING' : t),
+    accepted: 'DEBUG, INFO, WARNING (WARN is passed on as WARNING), ERROR or CRITICAL, in any case',
     meaning: "the proxy's log level", steps: ['supervisord'], proxy: 'LOG_LEVEL',
   }),
   row({

@@ -211,6 +211,15 @@ describe('env', () => {
     });
   });
 
+  test('M3U_PROXY_LOG_LEVEL=warn is passed on as WARNING, the spelling the proxy\'s web server knows', (t) => {
+    const dir = tempDir(t);
+    for (const given of ['warn', 'WARN', 'Warning']) {
+      const r = cli(['env', '--format', 'json'], { cwd: dir, env: { M3U_PROXY_LOG_LEVEL: given } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as Record<string, string>).M3U_PROXY_LOG_LEVEL, 'WARNING', given);
+    }
+  });
+
   test('a misspelt variable gets a warning naming the one meant, from the environment or a file; the default still applies', (t) => {
     const dir = tempDir(t);
     writeFileSync(join(dir, 'prod.env'), 'M3U_PROXY_PROT=9000\n');
