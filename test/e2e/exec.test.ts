@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { ROOT, cli, renderTo, startCli, tempDir } from '../support/cli.ts';
+import { NODE, ROOT, cli, renderTo, startCli, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { STAND_IN, type StandInReport } from '../support/supervisord.ts';
 import { ensureGroup, ensureUser } from '../support/system.ts';
@@ -17,7 +17,7 @@ function runEnv(dir: string, extra: Record<string, string> = {}): Record<string,
 
 function standIn(dir: string): { argv: string[]; report: () => StandInReport } {
   const out = join(dir, 'report.json');
-  return { argv: [process.execPath, STAND_IN, '--out', out], report: () => JSON.parse(readFileSync(out, 'utf8')) as StandInReport };
+  return { argv: [NODE, STAND_IN, '--out', out], report: () => JSON.parse(readFileSync(out, 'utf8')) as StandInReport };
 }
 
 async function exitOf(child: ReturnType<typeof startCli>): Promise<{ code: number | null; stdout: string; stderr: string }> {
