@@ -11,6 +11,7 @@ import { BIN, PATH, ROOT, cli, renderTo, sh, startCli, tempDir } from '../suppor
 import { variablesFor } from '../../src/1-config/docs.ts';
 import { VARIABLES } from '../../src/1-config/variables.ts';
 import { READS, type Reader } from '../../src/commands/reads.ts';
+import { needsProgram } from '../support/require.ts';
 
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -87,6 +88,21 @@ describe('help and version', () => {
     assert.equal(r.code, 0);
     assert.equal(r.stdout, `${PKG.version}\n`);
   });
+});
+
+test("the README's commands to run the build by hand work right after the quick start, whatever node is first on PATH", (t) => {
+  if (!needsProgram(t, 'npm')) return;
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const block = /To run the build by hand[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  const commands = block.split('\n').filter(Boolean);
+  assert.ok(commands.length > 0 && commands.every((c) => c.includes('npx hls-bootstrap')), block);
+  // The machine's PATH, without the pinned Node: npx must bring it.
+  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: tempDir(t) };
+  for (const command of commands) {
+    const r = spawnSync('sh', ['-c', command], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, `${command}: ${r.stderr}`);
+    assert.notEqual(r.stdout, '', command);
+  }
 });
 
 test('a reader that goes away (hls-bootstrap --help | head -1) is no error', async () => {
