@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerCheckDisk } from './commands/check-disk.ts';
 import { registerEnv } from './commands/env.ts';
+import { registerHelp, unknownCommand } from './commands/help.ts';
 import { registerPrepare } from './commands/prepare.ts';
 import { registerRenderConfig } from './commands/render-config.ts';
 import { registerRun, runStartup } from './commands/run.ts';
@@ -14,8 +15,6 @@ import { execute } from './5-exec/exec.ts';
 import { BootstrapError, EXIT } from './errors.ts';
 import { wantsColour } from './output.ts';
 import { settle } from './stop.ts';
-import { closestCommand } from './suggest.ts';
-import { which } from './which.ts';
 
 export type { Io } from './commands/session.ts';
 
@@ -41,36 +40,6 @@ function version(): string {
   if (typeof __VERSION__ === 'string') return __VERSION__;
   const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-/**
- * What to say about a word that is no command: the command it is near, if any; otherwise, or
- * when it is also a program on PATH, how to exec it (a bare word never execs anything). After
- * `help`, a word that is near nothing gets the list of commands instead.
- */
-function unknownCommand(word: string, root: Command, session: Session, afterHelp = false): string {
-  const commands = root.commands.map((c) => c.name());
-  const meant = closestCommand(word, commands);
-  const unknown = `error: unknown command '${word}'`;
-  const exec = `to exec a program, write: hls-bootstrap run -- ${word}`;
-  if (meant === undefined) return afterHelp ? `${unknown}; the commands are ${commands.join(', ')}` : `${unknown}; ${exec}`;
-  const program = !afterHelp && which(word, session.io.env.PATH, session.io.cwd).found;
-  return `${unknown}; did you mean ${meant}?${program ? ` To exec the program ${word} instead, write: hls-bootstrap run -- ${word}` : ''}`;
-}
-
-/** `help [command]`: the help of the program, or of one command; a mistyped name is a usage error. */
-function registerHelp(root: Command, session: Session): void {
-  root.helpCommand(false);
-  root.command('help')
-    .argument('[command]', 'the command to explain')
-    .summary('show help: of hls-bootstrap, or of COMMAND')
-    .description('Shows the help of hls-bootstrap, or of COMMAND: the same as hls-bootstrap COMMAND --help.')
-    .action((name: string | undefined, _opts: unknown, command: Command) => {
-      const named = root.commands.find((c) => c.name() === name);
-      if (name === undefined) root.outputHelp();
-      else if (named !== undefined) named.outputHelp();
-      else command.error(unknownCommand(name, root, session, true), { code: 'commander.unknownCommand' });
-    });
 }
 
 /** The program with every command registered on `session`. */

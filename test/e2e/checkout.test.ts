@@ -47,7 +47,10 @@ test('the user tests pass from a checkout under a 0700 directory, in a path with
   assert.ok(files.length > 0, 'some end-to-end test runs as another user');
   // CI=true: a test that would skip fails instead, so that every user test really ran.
   const run = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...files], { cwd: checkout, env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  const summary = run.stdout.split('\n').filter((line) => /^# (tests|pass|fail|skipped) /.test(line));
-  assert.equal(run.status, 0, `${files.join(' ')} from ${checkout}:\n${run.stdout.slice(-6000)}\n${run.stderr.slice(-2000)}`);
+  const lines = run.stdout.split('\n');
+  const summary = lines.filter((line) => /^# (tests|pass|fail|skipped) /.test(line));
+  // Each failure with the lines that explain it, rather than the whole report.
+  const failures = lines.flatMap((line, i) => (/^\s*not ok /.test(line) ? lines.slice(i, i + 30) : []));
+  assert.equal(run.status, 0, `${files.join(' ')} from ${checkout}:\n${failures.join('\n')}\n${summary.join('\n')}\n${run.stderr.slice(-2000)}`);
   assert.ok(summary.includes('# fail 0') && !summary.includes('# pass 0'), summary.join('\n'));
 });
