@@ -110,12 +110,13 @@ describe('--user and EXEC_USER', () => {
 
   test('a named user: its uid, primary gid, supplementary groups and HOME, as su-exec sets them', (t) => {
     if (!needsRoot(t)) return;
-    const user = ensureUser('hlsb-www');
+    // A user of its own: users are kept between tests and runs, and another test may add a shared one to its groups.
+    const user = ensureUser('hlsb-exec');
     const media = ensureGroup('hlsb-media', [user.name]);
     for (const [args, env] of [[['--user', user.name], {}], [[], { EXEC_USER: user.name }]] as const) {
       const r = report(t, [...args], env);
       assert.deepEqual([r.uid, r.gid, [...r.groups].sort((a, b) => a - b)], [user.uid, user.gid, [user.gid, media].sort((a, b) => a - b)]);
-      assert.equal(r.home, '/home/hlsb-www');
+      assert.equal(r.home, '/home/hlsb-exec');
     }
   });
 
