@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerCheckDisk } from './commands/check-disk.ts';
 import { registerEnv } from './commands/env.ts';
+import { registerHelp, unknownCommand } from './commands/help.ts';
 import { registerPrepare } from './commands/prepare.ts';
 import { registerRenderConfig } from './commands/render-config.ts';
 import { registerRun, runStartup } from './commands/run.ts';
@@ -19,12 +20,17 @@ export type { Io } from './commands/session.ts';
 
 const EXIT_HELP = `
 Exit codes:
-  0    success                          73   storage cannot be prepared
-  1    internal error (a bug)           75   disk critical with HLS_DISK_CRITICAL_ACTION=fail
-  2    usage error                      78   invalid configuration
-  126  command not executable           127  command not found
+  0      success
+  1      internal error (a bug)
+  2      usage error
+  73     storage cannot be prepared
+  75     disk critical with HLS_DISK_CRITICAL_ACTION=fail
+  78     invalid configuration
+  126    command not executable
+  127    command not found
   128+N  stopped by signal N before the exec
-  otherwise the exec'd program's own status. check-disk has its own codes (see its --help).
+  other  the exec'd program's own status
+check-disk has its own codes: see hls-bootstrap help check-disk.
 `;
 
 /** The build writes the version in; run from source, it comes from package.json. */
@@ -48,8 +54,8 @@ function program(session: Session): Command {
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
-      getOutHelpWidth: () => io.stdout.columns ?? 80,
-      getErrHelpWidth: () => io.stderr.columns ?? 80,
+      getOutHelpWidth: () => session.helpWidth(),
+      getErrHelpWidth: () => Math.max(40, io.stderr.columns ?? 80),
       getOutHasColors: () => wantsColour(io.stdout, io.env),
       getErrHasColors: () => wantsColour(io.stderr, io.env),
     })
@@ -60,10 +66,9 @@ function program(session: Session): Command {
   root.action(async (_opts: unknown, command: Command) => {
     const [word] = command.args;
     if (word === undefined) return runStartup(session, command, [], {});
-    return command.error(`error: unknown command '${word}'; to exec a program, write: hls-bootstrap run -- ${word}`,
-      { code: 'commander.unknownCommand' });
+    return command.error(unknownCommand(word, root, session), { code: 'commander.unknownCommand' });
   });
-  for (const register of [registerRun, registerPrepare, registerCheckDisk, registerRenderConfig, registerSweep, registerEnv]) {
+  for (const register of [registerRun, registerPrepare, registerCheckDisk, registerRenderConfig, registerSweep, registerEnv, registerHelp]) {
     register(root, session);
   }
   // Only now, so that the commands above do not inherit it.

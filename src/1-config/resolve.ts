@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { BootstrapError, EXIT, reason } from '../errors.ts';
+import { closestVariable } from '../suggest.ts';
 import { Rejected } from './parse.ts';
 import { VARIABLES, formatValue, type Context, type Lookup, type Values, type VariableName } from './variables.ts';
 
@@ -37,6 +38,28 @@ export async function readEnvFiles(paths: readonly string[]): Promise<{ layers: 
     }
   }
   return { layers, problems };
+}
+
+/**
+ * One warning line for each variable that is set but not in the table and looks like one of
+ * it (a misspelt variable is otherwise ignored, and its default quietly wins). Pure: reads only `layers`.
+ */
+export function lookAlikeWarnings(layers: readonly Layer[]): string[] {
+  const known = VARIABLES.map((v) => v.name);
+  const warned = new Set<string>();
+  const warnings: string[] = [];
+  for (const layer of layers) {
+    for (const [name, value] of Object.entries(layer.values)) {
+      // An empty value counts as unset, whatever its name.
+      if (value === undefined || value === '' || warned.has(name)) continue;
+      const meant = closestVariable(name, known);
+      if (meant === undefined) continue;
+      warned.add(name);
+      const from = layer.source === 'environment' ? '' : ` (from ${layer.source})`;
+      warnings.push(`${name}${from} is not a variable hls-bootstrap reads, and is ignored; did you mean ${meant}?`);
+    }
+  }
+  return warnings;
 }
 
 /**

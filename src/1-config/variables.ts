@@ -16,8 +16,11 @@ export interface Context {
 /** The first non-empty value of a variable across the environment and the env files. */
 export type Lookup = (name: string) => string | undefined;
 
-/** The startup steps; each command reads the variables of the steps it runs. */
-export type Step = 'storage' | 'disk' | 'supervisord' | 'exec';
+/**
+ * What reads a variable: a startup step, or a command that does part of one alone (`sweep`,
+ * `check-disk`). Each command reads the variables of what it runs, and its --help lists them.
+ */
+export type Step = 'storage' | 'sweep' | 'disk' | 'check-disk' | 'supervisord' | 'exec';
 
 export interface Variable<N extends string = string, T = unknown> {
   readonly name: N;
@@ -74,11 +77,17 @@ function percent(value: string): number {
   return parsed;
 }
 
+/**
+ * The levels m3u-proxy accepts. It hands LOG_LEVEL to Python's logging, which knows WARN, and,
+ * lowercased, to uvicorn, which does not and stops the proxy at start-up: so WARN goes on as WARNING.
+ */
+const logLevel = p.oneOf(['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']);
+
 /** Every variable hls-bootstrap reads, in the order `env` prints them. */
 export const VARIABLES = [
   row({
     name: 'HLS_TEMP_DIR', default: HLS_DEFAULT_DIR, parse: p.hlsDirectory, format: text, accepted: SAFE_DIR,
-    meaning: 'where FFmpeg writes live HLS segments', steps: ['storage', 'disk', 'supervisord'], proxy: 'HLS_TEMP_DIR',
+    meaning: 'where FFmpeg writes live HLS segments', steps: ['storage', 'sweep', 'disk', 'check-disk', 'supervisord'], proxy: 'HLS_TEMP_DIR',
   }),
   row({
     name: 'HLS_GC_ENABLED', default: 'true', parse: p.bool, accepted: BOOLEAN,
@@ -92,7 +101,7 @@ export const VARIABLES = [
   row({
     name: 'HLS_GC_AGE_THRESHOLD', default: '7200', parse: p.integer(1),
     accepted: 'an integer number of seconds greater than 0',
-    meaning: 'age in seconds after which an empty stream directory is removed (and at start-up, a full one)', steps: ['storage', 'supervisord'], proxy: 'HLS_GC_AGE_THRESHOLD',
+    meaning: 'age in seconds after which an empty stream directory is removed (and at start-up, a full one)', steps: ['storage', 'sweep', 'supervisord'], proxy: 'HLS_GC_AGE_THRESHOLD',
   }),
   row({
     name: 'HLS_STARTUP_SWEEP', default: 'true', parse: p.bool, accepted: BOOLEAN,
@@ -126,23 +135,23 @@ export const VARIABLES = [
   row({
     name: 'HLS_DISK_WARN_MB', default: '2048', parse: p.integer(0),
     accepted: 'an integer number of MiB',
-    meaning: 'free space below which the disk step warns', steps: ['disk'],
+    meaning: 'free space below which the disk step warns', steps: ['disk', 'check-disk'],
   }),
   row({
     name: 'HLS_DISK_CRITICAL_MB', default: '512', parse: p.integer(0),
     accepted: 'an integer number of MiB, at most HLS_DISK_WARN_MB',
-    meaning: 'free space below which the disk step reports critical', steps: ['disk'],
+    meaning: 'free space below which the disk step reports critical', steps: ['disk', 'check-disk'],
   }),
   row({
     // A volume of many small segments runs out of inodes with bytes to spare, and FFmpeg then fails as on a full disk.
     name: 'HLS_DISK_INODES_WARN_PERCENT', default: '10', parse: percent,
     accepted: 'a percentage from 0 to 100, such as 10 or 2.5%, with at most two decimals',
-    meaning: 'free inodes, in percent of all, below which the disk step warns', steps: ['disk'],
+    meaning: 'free inodes, in percent of all, below which the disk step warns', steps: ['disk', 'check-disk'],
   }),
   row({
     name: 'HLS_DISK_INODES_CRITICAL_PERCENT', default: '5', parse: percent,
     accepted: 'a percentage as HLS_DISK_INODES_WARN_PERCENT, at most that',
-    meaning: 'free inodes, in percent of all, below which the disk step reports critical', steps: ['disk'],
+    meaning: 'free inodes, in percent of all, below which the disk step reports critical', steps: ['disk', 'check-disk'],
   }),
   row({
     name: 'HLS_DISK_CRITICAL_ACTION', default: 'warn', parse: p.oneOf(['warn', 'fail']),
@@ -203,8 +212,8 @@ export const VARIABLES = [
     meaning: 'port the proxy listens on', steps: ['supervisord'], proxy: 'PORT',
   }),
   row({
-    name: 'M3U_PROXY_LOG_LEVEL', default: 'ERROR', parse: p.oneOf(['DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL']),
-    accepted: 'DEBUG, INFO, WARNING, ERROR or CRITICAL, in any case',
+    name: 'M3U_PROXY_LOG_LEVEL', default: 'ERROR', parse: (t) => logLevel(/^\s*warn\s*$/i.test(t) ? 'WARNING' : t),
+    accepted: 'DEBUG, INFO, WARNING (WARN is passed on as WARNING), ERROR or CRITICAL, in any case',
     meaning: "the proxy's log level", steps: ['supervisord'], proxy: 'LOG_LEVEL',
   }),
   row({

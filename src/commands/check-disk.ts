@@ -7,6 +7,7 @@ import type { Config } from '../1-config/resolve.ts';
 import { checkDisk, type CheckDiskOptions } from '../3-disk/check-disk.ts';
 import { report, unknownResult, type CheckResult } from '../3-disk/report.ts';
 import { BootstrapError } from '../errors.ts';
+import { READS } from './reads.ts';
 import { addGlobalOptions, type Session } from './session.ts';
 
 interface Flags extends CheckDiskOptions {
@@ -45,7 +46,7 @@ export function registerCheckDisk(program: Command, session: Session): void {
   const argv = session.io.argv;
   addGlobalOptions(program.command('check-disk'))
     .summary('the disk check alone')
-    .description('Checks the free space and free inodes of the filesystem that holds HLS_TEMP_DIR (or its nearest existing parent).\n'
+    .description('Checks the free space and free inodes of the filesystem that holds HLS_TEMP_DIR (or its nearest existing parent). '
       + 'Prints one monitoring-plugins line, or with --json one object; exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.')
     .option('--path <dir>', 'the directory to check (default: HLS_TEMP_DIR)')
     .option('--warn <size>', 'warn below this free space: 2G, 500M, 524288K, a number of MiB, or 10% (default: HLS_DISK_WARN_MB)')
@@ -62,6 +63,6 @@ export function registerCheckDisk(program: Command, session: Session): void {
       const mode = { json: argv.includes('--json'), healthcheck: argv.includes('--healthcheck') };
       throw new BootstrapError(print(session, unknownResult('', reason), mode), []);
     })
-    .addHelpText('after', () => variablesHelp(['disk']))
+    .addHelpText('after', () => variablesHelp(READS['check-disk'], session.helpWidth(), 'makes it UNKNOWN'))
     .action((flags: Flags, command: Command) => run(session, flags, command));
 }

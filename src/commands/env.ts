@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 import { variablesHelp } from '../1-config/docs.ts';
 import { ENV_FORMATS, formatEnv, type EnvFormat } from '../1-config/env-format.ts';
-import { RUN_STEPS } from './run.ts';
+import { READS } from './reads.ts';
 import { addGlobalOptions, type Session } from './session.ts';
 
 export function registerEnv(program: Command, session: Session): void {
@@ -13,7 +13,7 @@ export function registerEnv(program: Command, session: Session): void {
     .addOption(new Option('--format <format>', 'shell (export lines to eval), dotenv, or json (one object)')
       .choices(ENV_FORMATS).default('shell'))
     .option('--show-secrets', 'print secrets such as M3U_PROXY_TOKEN instead of hiding them')
-    .addHelpText('after', () => variablesHelp(RUN_STEPS))
+    .addHelpText('after', () => variablesHelp(READS.env, session.helpWidth()))
     .action(async (opts: { format: EnvFormat; showSecrets?: true }, command: Command) => {
       const { options, out } = await session.start(command, true);
       const config = await session.config(options);

@@ -5,6 +5,7 @@ import { variablesHelp } from '../1-config/docs.ts';
 import { checkRendered } from '../4-supervisord/check.ts';
 import { applySupervisord, paths, planSupervisord, renderFrom } from '../4-supervisord/step.ts';
 import { BootstrapError, EXIT } from '../errors.ts';
+import { READS } from './reads.ts';
 import { addGlobalOptions, type Session } from './session.ts';
 
 interface RenderConfigOptions {
@@ -16,13 +17,13 @@ interface RenderConfigOptions {
 export function registerRenderConfig(program: Command, session: Session): void {
   addGlobalOptions(program.command('render-config'))
     .summary('render the supervisord config alone')
-    .description(`Renders the environment= line of [program:m3u-proxy] from the configuration into the template
-and writes the result atomically (mode 0600: it holds the proxy's token). Values supervisord could
-not pass on exactly are refused, as are %(ENV_X)s references to variables that are not set.`)
+    .description('Renders the environment= line of [program:m3u-proxy] from the configuration into the template '
+      + "and writes the result atomically (mode 0600: it holds the proxy's token). Values supervisord could not "
+      + 'pass on exactly are refused, as are %(ENV_X)s references to variables that are not set.')
     .option('--template <path>', 'the template (default: SUPERVISORD_TEMPLATE)')
     .option('-o, --output <path>', 'where to write the config, - for stdout (default: SUPERVISORD_CONF)')
     .option('--check', 'render to a temporary file and validate it, starting supervisord on it if it is on PATH; exit 0 or 78')
-    .addHelpText('after', () => variablesHelp(['supervisord']))
+    .addHelpText('after', () => variablesHelp(READS['render-config'], session.helpWidth()))
     .action(async (opts: RenderConfigOptions, command: Command) => {
       const { io } = session;
       const { options, out } = await session.start(command, opts.output === '-' && opts.check !== true);

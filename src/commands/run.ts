@@ -3,13 +3,10 @@
 import type { Command } from 'commander';
 import { variablesHelp } from '../1-config/docs.ts';
 import { Rejected, execUser, type ExecUser } from '../1-config/parse.ts';
-import type { Step } from '../1-config/variables.ts';
 import { BootstrapError, EXIT } from '../errors.ts';
 import { startup } from '../startup.ts';
+import { READS } from './reads.ts';
 import { addGlobalOptions, type Session } from './session.ts';
-
-/** The steps `run` goes through, and so the variables it reads. */
-export const RUN_STEPS: readonly Step[] = ['storage', 'disk', 'supervisord', 'exec'];
 
 interface RunOptions {
   readonly user?: string;
@@ -47,6 +44,6 @@ export function registerRun(program: Command, session: Session): void {
     .option('--user <user[:group]>', 'switch to this user before exec, as su-exec does (needs root; default: EXEC_USER)')
     .option('--supervise', 'run the command as a child instead of exec: signals forwarded, its exit status passed on')
     .passThroughOptions()
-    .addHelpText('after', () => variablesHelp(RUN_STEPS))
+    .addHelpText('after', () => variablesHelp(READS.run, session.helpWidth()))
     .action((args: string[], opts: RunOptions, command: Command) => runStartup(session, command, args, opts));
 }

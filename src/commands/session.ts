@@ -1,7 +1,7 @@
 // What every command shares: the process it runs in (Io), the global options, its output and configuration.
 
 import type { Command } from 'commander';
-import { readEnvFiles, resolveConfig, type Config, type Layer } from '../1-config/resolve.ts';
+import { lookAlikeWarnings, readEnvFiles, resolveConfig, type Config, type Layer } from '../1-config/resolve.ts';
 import type { Context } from '../1-config/variables.ts';
 import type { ProcessControl } from '../5-exec/exec.ts';
 import type { ExecPlan } from '../5-exec/plan.ts';
@@ -62,6 +62,11 @@ export class Session {
     this.io = io;
   }
 
+  /** Columns of help text: the terminal's, or 80 in a pipe. Commander wraps its part to the same. */
+  helpWidth(): number {
+    return Math.max(40, this.io.stdout.columns ?? 80);
+  }
+
   /** Global options given before and after the command name, merged. */
   options(command: Command): GlobalOptions {
     const outer = command.parent?.opts<GivenOptions>() ?? {};
@@ -81,10 +86,12 @@ export class Session {
     return { options, out: this.output };
   }
 
-  /** Reads the env files and resolves the configuration; every problem at once, exit 78. */
+  /** Reads the env files and resolves the configuration; every problem at once, exit 78. Warns of misspelt variables first. */
   async config(options: GlobalOptions): Promise<Config> {
     const environment: Layer = { source: 'environment', values: this.io.env };
     const files = await readEnvFiles(options.envFile);
-    return resolveConfig([environment, ...files.layers], this.io.context, files.problems);
+    const layers = [environment, ...files.layers];
+    for (const warning of lookAlikeWarnings(layers)) this.output?.warn(`hls-bootstrap: ${warning}`);
+    return resolveConfig(layers, this.io.context, files.problems);
   }
 }

@@ -7,7 +7,11 @@ import { describe, test } from 'node:test';
 import { parse } from 'dotenv';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { BIN, ROOT, cli, renderTo, sh, startCli, tempDir } from '../support/cli.ts';
+import { BIN, PATH, ROOT, cli, renderTo, sh, startCli, tempDir } from '../support/cli.ts';
+import { variablesFor } from '../../src/1-config/docs.ts';
+import { VARIABLES } from '../../src/1-config/variables.ts';
+import { READS, type Reader } from '../../src/commands/reads.ts';
+import { needsProgram } from '../support/require.ts';
 
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -23,16 +27,60 @@ describe('help and version', () => {
     assert.match(r.stdout, /127 +command not found/);
   });
 
-  test("each command's --help lists the variables it reads, with their defaults", () => {
-    const disk = cli(['check-disk', '--help']).stdout;
-    assert.match(disk, /HLS_DISK_WARN_MB +free space below which the disk step warns \(default: 2048\)/);
-    assert.match(disk, /HLS_TEMP_DIR .*\(default: \/var\/www\/html\/storage\/app\/hls-segments\)/);
-    assert.doesNotMatch(disk, /M3U_PROXY_PORT/);
-    const render = cli(['render-config', '--help']).stdout;
-    assert.match(render, /M3U_PROXY_PORT +port the proxy listens on \(default: 8085\)/);
-    assert.doesNotMatch(render, /HLS_DISK_WARN_MB/);
-    const run = cli(['run', '--help']).stdout;
-    for (const name of ['HLS_TEMP_DIR', 'WWWUSER', 'HLS_DISK_CRITICAL_ACTION', 'M3U_PROXY_TOKEN', 'SUPERVISORD_CONF']) assert.ok(run.includes(name), name);
+  test("each command's --help lists the variables it uses, with their meanings and defaults", () => {
+    // Wrapped at 80 columns: compare with the line breaks taken out.
+    const flat = (args: string[]): string => cli(args).stdout.replace(/\s+/g, ' ');
+    const disk = flat(['check-disk', '--help']);
+    assert.match(disk, /HLS_DISK_WARN_MB free space below which the disk step warns \(default: 2048\)/);
+    assert.match(disk, /HLS_TEMP_DIR where FFmpeg writes live HLS segments \(default: \/var\/www\/html\/storage\/app\/hls-segments\)/);
+    assert.match(disk, /It checks every other variable too; an invalid one makes it UNKNOWN: .*M3U_PROXY_PORT/);
+    const render = flat(['render-config', '--help']);
+    assert.match(render, /M3U_PROXY_PORT port the proxy listens on \(default: 8085\)/);
+    assert.match(render, /an invalid one stops it with exit 78: .*HLS_DISK_WARN_MB/);
+    assert.match(flat(['sweep', '--help']), /HLS_GC_AGE_THRESHOLD age in seconds after which/);
+  });
+
+  /** The variable names of each part of a command's help: those it uses, and the others it checks. */
+  function helpVariables(text: string): { uses: string[]; checks: string[] } {
+    const [, uses = '', checks = ''] = /\nVariables it uses[^\n]*\n([\s\S]*?)(?:\n\nIt checks every other variable[^\n]*\n([\s\S]*))?$/.exec(text) ?? [];
+    return {
+      uses: [...uses.matchAll(/^ {2}([A-Z0-9_]+)(?: |$)/gm)].map((m) => m[1] ?? ''),
+      checks: checks.split(/[\s,]+/).filter(Boolean),
+    };
+  }
+
+  for (const command of Object.keys(READS) as Reader[]) {
+    test(`${command}: its help lists exactly the variables the table tags for it, and every other one as checked`, () => {
+      const text = cli([command, '--help']).stdout;
+      const expected = variablesFor(READS[command]).map((v) => v.name);
+      const { uses, checks } = helpVariables(text);
+      assert.deepEqual(uses, expected);
+      assert.deepEqual(checks, VARIABLES.map((v) => v.name).filter((name) => !expected.includes(name)));
+      assert.equal(cli(['help', command]).stdout, text, 'help COMMAND is COMMAND --help');
+    });
+  }
+
+  test('every help text reads whole at 80 columns: no line longer, no sentence cut by a hard line break', () => {
+    for (const args of [['--help'], ...[...Object.keys(READS), 'help'].map((c) => [c, '--help'])]) {
+      const r = cli(args);
+      assert.equal(r.code, 0, r.stderr);
+      for (const line of r.stdout.split('\n')) assert.ok(line.length <= 80, `${args.join(' ')}: ${line.length} columns: ${line}`);
+      // A description paragraph ends with a full stop; a line that ends mid-sentence is followed by one that goes on with it.
+      const description = r.stdout.split('\n\n')[1] ?? '';
+      assert.match(description, /\.$/, `${args.join(' ')}: ${description}`);
+    }
+  });
+
+  test('help and help COMMAND; a mistyped name after help gets a suggestion or the list of commands', () => {
+    const root = cli(['help']);
+    assert.equal(root.code, 0, root.stderr);
+    assert.equal(root.stdout, cli(['--help']).stdout);
+    assert.match(root.stdout, /^ {2}help \[command\] +show help/m);
+    const typo = cli(['help', 'chek-disk']);
+    assert.equal(typo.code, 2);
+    assert.equal(typo.stdout, '');
+    assert.match(typo.stderr, /^error: unknown command 'chek-disk'; did you mean check-disk\?\n/);
+    assert.match(cli(['help', 'bash']).stderr, /^error: unknown command 'bash'; the commands are run, prepare, check-disk, render-config, sweep, env, help\n/);
   });
 
   test('--version prints the package version', () => {
@@ -40,6 +88,21 @@ describe('help and version', () => {
     assert.equal(r.code, 0);
     assert.equal(r.stdout, `${PKG.version}\n`);
   });
+});
+
+test("the README's commands to run the build by hand work right after the quick start, whatever node is first on PATH", (t) => {
+  if (!needsProgram(t, 'npm')) return;
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const block = /To run the build by hand[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  const commands = block.split('\n').filter(Boolean);
+  assert.ok(commands.length > 0 && commands.every((c) => c.includes('npx hls-bootstrap')), block);
+  // The machine's PATH, without the pinned Node: npx must bring it.
+  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: tempDir(t) };
+  for (const command of commands) {
+    const r = spawnSync('sh', ['-c', command], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, `${command}: ${r.stderr}`);
+    assert.notEqual(r.stdout, '', command);
+  }
 });
 
 test('a reader that goes away (hls-bootstrap --help | head -1) is no error', async () => {
@@ -86,8 +149,23 @@ describe('usage errors exit 2', () => {
     });
   }
 
-  test('an unknown word says how to exec a program', () => {
-    assert.match(cli(['bash']).stderr, /unknown command 'bash'; to exec a program, write: hls-bootstrap run -- bash/);
+  test('an unknown word near nothing says how to exec a program', () => {
+    assert.match(cli(['bash']).stderr, /^error: unknown command 'bash'; to exec a program, write: hls-bootstrap run -- bash\n/);
+  });
+
+  test('a mistyped command gets "did you mean", and no advice to exec it', () => {
+    const r = cli(['chek-disk']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: unknown command 'chek-disk'; did you mean check-disk\?\n/);
+    assert.doesNotMatch(r.stderr, /run --/);
+  });
+
+  test('a word near a command that is also a program on PATH gets both', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'sweeper'), '#!/bin/sh\n', { mode: 0o755 });
+    const r = cli(['sweeper'], { env: { PATH: `${dir}:${PATH}` } });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: unknown command 'sweeper'; did you mean sweep\? To exec the program sweeper instead, write: hls-bootstrap run -- sweeper\n/);
   });
 });
 
@@ -151,6 +229,42 @@ describe('env', () => {
       M3U_REDIS_ENABLED: 'false', M3U_ENABLE_TRANSCODING_POOLING: 'false', NETWORK_BROADCAST_ENABLED: 'true', HLS_BROADCAST_DIR: '/dev/shm/broadcast',
       BROADCAST_GC_ENABLED: 'false', M3U_PROXY_INTEGRATION_ENABLED: 'true',
     });
+  });
+
+  test('M3U_PROXY_LOG_LEVEL=warn is passed on as WARNING, the spelling the proxy\'s web server knows', (t) => {
+    const dir = tempDir(t);
+    for (const given of ['warn', 'WARN', 'Warning']) {
+      const r = cli(['env', '--format', 'json'], { cwd: dir, env: { M3U_PROXY_LOG_LEVEL: given } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as Record<string, string>).M3U_PROXY_LOG_LEVEL, 'WARNING', given);
+    }
+  });
+
+  test('a misspelt variable gets a warning naming the one meant, from the environment or a file; the default still applies', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'prod.env'), 'M3U_PROXY_PROT=9000\n');
+    const r = cli(['-q', 'env', '--format', 'json', '--env-file', 'prod.env'], { cwd: dir, env: { HLS_GC_INTERVALL: '60' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, 'hls-bootstrap: HLS_GC_INTERVALL is not a variable hls-bootstrap reads, and is ignored; did you mean HLS_GC_INTERVAL?\n'
+      + 'hls-bootstrap: M3U_PROXY_PROT (from prod.env) is not a variable hls-bootstrap reads, and is ignored; did you mean M3U_PROXY_PORT?\n');
+    const values = JSON.parse(r.stdout) as Record<string, string>;
+    assert.deepEqual([values.HLS_GC_INTERVAL, values.M3U_PROXY_PORT], ['600', '8085']);
+    // Beside an invalid value too, so that both mistakes are seen at once.
+    const both = cli(['env'], { cwd: dir, env: { HLS_GC_INTERVALL: '60', M3U_PROXY_PORT: 'x' } });
+    assert.equal(both.code, 78);
+    assert.match(both.stderr, /did you mean HLS_GC_INTERVAL\?\n.*M3U_PROXY_PORT="x" is not valid/s);
+  });
+
+  test('the variables of m3u-editor\'s own start script that hls-bootstrap does not read raise no warning', (t) => {
+    const dir = tempDir(t);
+    const upstream = {
+      M3U_PROXY_INTEGRATION_ENABLED: 'true', M3U_PROXY_PUBLIC_URL: 'http://localhost/m3u-proxy', HLS_BROADCAST_DIR: '/dev/shm/broadcast',
+      BROADCAST_GC_ENABLED: 'true', SUPERVISOR_PHP_COMMAND: 'php artisan serve', REDIS_HOST: 'localhost', REDIS_SERVER_PORT: '36790',
+      REDIS_PASSWORD: 'x', M3U_PROXY_START_EMBEDDED: 'true',
+    };
+    const r = cli(['-q', 'env'], { cwd: dir, env: upstream });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
   });
 
   test('a generated token is 48 hex characters and new on every start', (t) => {

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { BIN, PATH, ROOT, tempDir } from '../support/cli.ts';
+import { BIN, NODE, PATH, ROOT, tempDir } from '../support/cli.ts';
 import { compose, configMap, dockerEnv, execForm, podContainers } from '../support/docker.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { STAND_IN, type StandInReport } from '../support/supervisord.ts';
@@ -38,7 +38,7 @@ function machine(t: TestContext): Machine {
   // own files in /tmp, which another test's supervisord may hold. Its log goes to a file, since
   // a Node child's stdout is a socket and supervisord cannot open /dev/stdout on one.
   const template = readFileSync(join(ROOT, 'docker', 'supervisord.conf'), 'utf8')
-    .replace('command=/usr/bin/python3 /opt/m3u-proxy/main.py', `command=${process.execPath} ${STAND_IN} --out ${report}`)
+    .replace('command=/usr/bin/python3 /opt/m3u-proxy/main.py', `command=${NODE} ${STAND_IN} --out ${report}`)
     .replace('stdout_logfile=/dev/stdout', `stdout_logfile=${join(dir, 'run', 'proxy.log')}`)
     .replaceAll('/tmp/supervisor', join(dir, 'run', 'supervisor'));
   writeFileSync(join(dir, 'supervisord.tmpl'), template);

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { quoteValue, quotedPairs, type LineEntry } from '../../src/4-supervisord/quote.ts';
 import { keyValuePairs, shlexTokens, ShlexError } from '../../src/4-supervisord/shlex.ts';
-import { PATH, ROOT, cli, tempDir } from '../support/cli.ts';
+import { PATH, SHIPPED, cli, tempDir } from '../support/cli.ts';
 import { HARD_CHARACTERS, randomTexts, seed } from '../support/random.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { runSupervisord, standInConfig, writeText } from '../support/supervisord.ts';
 
-const TEMPLATE = join(ROOT, 'docker', 'supervisord.conf');
+const TEMPLATE = SHIPPED.template;
 
 /** Runs Python with supervisor importable (Debian's python3), on `lines`, returning one JSON result per line. */
 function python(script: string, lines: readonly string[]): unknown[] {

@@ -4,13 +4,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import { SHIPPED } from './shipped.ts';
 
-export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-export const BIN = join(ROOT, 'bin', 'hls-bootstrap');
-/** The pinned Node first, so that the shebang's `env node` finds it, then the system's tools. */
-export const PATH = `${dirname(process.execPath)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+export { ROOT, SHIPPED } from './shipped.ts';
+/** bin/hls-bootstrap of the package as it ships, where every user can run it (see shipped.ts). */
+export const BIN = SHIPPED.bin;
+/** The pinned Node, as every user can run it. */
+export const NODE = SHIPPED.node;
+/** The pinned Node first, so that the shim's `node` is it, then the system's tools. */
+export const PATH = `${dirname(NODE)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
 
 export interface CliResult {
   readonly code: number | null;
@@ -92,5 +95,5 @@ export function sh(script: string, env: Readonly<Record<string, string>> = { PAT
 
 /** SUPERVISORD_TEMPLATE and SUPERVISORD_CONF for a test: the shipped template, rendered into `dir`. */
 export function renderTo(dir: string): Record<string, string> {
-  return { SUPERVISORD_TEMPLATE: join(ROOT, 'docker', 'supervisord.conf'), SUPERVISORD_CONF: join(dir, 'supervisord.conf') };
+  return { SUPERVISORD_TEMPLATE: SHIPPED.template, SUPERVISORD_CONF: join(dir, 'supervisord.conf') };
 }

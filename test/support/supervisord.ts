@@ -3,9 +3,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './cli.ts';
+import { NODE, SHIPPED } from './cli.ts';
 
-export const STAND_IN = join(ROOT, 'docker', 'demo', 'm3u-proxy-stand-in.mjs');
+/** The stand-in proxy, where every user can run it. */
+export const STAND_IN = SHIPPED.standIn;
 
 /** What the stand-in proxy reports about the process supervisord started. */
 export interface StandInReport {
@@ -23,7 +24,7 @@ export function standInConfig(dir: string, environmentLine: string): string {
   return [
     '[supervisord]', 'nodaemon=true', `logfile=${join(dir, 'supervisord.log')}`, `pidfile=${join(dir, 'supervisord.pid')}`, '',
     '[unix_http_server]', `file=${join(dir, 'supervisor.sock')}`, '',
-    '[program:m3u-proxy]', `command=${process.execPath} ${STAND_IN} --out ${join(dir, 'report.json')}`,
+    '[program:m3u-proxy]', `command=${NODE} ${STAND_IN} --out ${join(dir, 'report.json')}`,
     'autorestart=false', 'startsecs=0', environmentLine, '',
   ].join('\n');
 }
