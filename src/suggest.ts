@@ -50,7 +50,7 @@ export function closestCommand(word: string, commands: readonly string[]): strin
 }
 
 /** The prefixes of the table's variables: a name with one of them may be a misspelt variable. */
-export const FAMILIES: readonly string[] = ['HLS_', 'M3U_', 'WWW', 'SUPERVISOR', 'EXEC_'];
+export const FAMILIES: readonly string[] = ['HLS_', 'M3U_', 'WWW', 'SUPERVISOR', 'EXEC_', 'NETWORK_', 'BROADCAST_'];
 
 /** A name without case or underscores, so that `hls_temp_dir` and `HLS_TEMPDIR` both read as HLS_TEMP_DIR. */
 function shape(name: string): string {
@@ -61,7 +61,7 @@ function shape(name: string): string {
  * The known variable that `name`, which is not one, was probably meant to be; undefined when
  * `name` is known, outside the families, or not near enough. Near is deliberately tight, since a
  * container's environment holds many variables of these families that hls-bootstrap does not
- * read (M3U_PROXY_PUBLIC_URL, HLS_BROADCAST_DIR, SUPERVISOR_PHP_COMMAND): the same letters in
+ * read (M3U_PROXY_PUBLIC_URL, SUPERVISOR_PHP_COMMAND): the same letters in
  * another case or without underscores, or one edit (a doubled, missing, wrong or swapped letter),
  * or two in a name of twelve letters or more.
  */
