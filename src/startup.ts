@@ -38,7 +38,7 @@ function planExecFirst(config: Config, supervisord: SupervisordPlan, options: St
 /** Runs the startup steps in order; for `run`, returns the exec to perform (none with --dry-run). */
 export async function startup(config: Config, out: Output, options: StartupOptions): Promise<ExecPlan | undefined> {
   // What can be refused is refused before anything is touched: the config to render, the command.
-  const supervisord = planSupervisord(config, { dryRun: options.dryRun, cwd: options.cwd });
+  const supervisord = planSupervisord(config, { dryRun: options.dryRun, cwd: options.cwd, euid: options.euid });
   const plan = planExecFirst(config, supervisord, options);
   const { stop } = options;
   stop.check('the configuration');

@@ -4,6 +4,7 @@ import type { Config } from '../1-config/resolve.ts';
 import { VARIABLES } from '../1-config/variables.ts';
 import { BootstrapError, EXIT } from '../errors.ts';
 import { findSection, joinLines, setOption, splitLines, withoutComment } from './ini.ts';
+import { withoutOwnUid } from './own-user.ts';
 import { environmentLine, type LineEntry } from './quote.ts';
 
 export const PROGRAM_SECTION = 'program:m3u-proxy';
@@ -21,6 +22,8 @@ export interface Rendered {
   readonly secret: boolean;
   /** Every %(ENV_X)s the file refers to, by X. */
   readonly references: readonly string[];
+  /** `user=` options left out because they name the uid a non-root supervisord runs as anyway. */
+  readonly ownUser: readonly string[];
 }
 
 /** The proxy's variables, each with the value the configuration resolved, in table order. */
@@ -56,8 +59,11 @@ export function percentReferences(text: string): { names: string[]; problems: st
   return { names, problems };
 }
 
-/** Renders `template` for `config`; throws 78 with every problem: the section, values, and references. */
-export function render(template: string, config: Config): Rendered {
+/**
+ * Renders `template` for `config`, for a supervisord that runs as `euid` (when given); throws 78 with
+ * every problem: the section, values, and references.
+ */
+export function render(template: string, config: Config, euid?: number): Rendered {
   const lines = splitLines(template);
   const section = findSection(lines, PROGRAM_SECTION);
   const entries = proxyEntries(config);
@@ -66,7 +72,8 @@ export function render(template: string, config: Config): Rendered {
   if (section === undefined) problems.push(`the supervisord template has no [${PROGRAM_SECTION}] section`);
   if (section === undefined || 'problems' in built) throw new BootstrapError(EXIT.CONFIG, problems);
 
-  const { lines: rendered, added } = setOption(lines, section, 'environment', built.line);
+  const { lines: withLine, added } = setOption(lines, section, 'environment', built.line);
+  const { lines: rendered, removed: ownUser } = euid === undefined ? { lines: withLine, removed: [] } : withoutOwnUid(withLine, config.env, euid);
   const text = joinLines(rendered);
   const refs = percentReferences(text);
   const references = [...new Set(refs.names.filter((n) => n.startsWith('ENV_')).map((n) => n.slice(4)))];
@@ -76,5 +83,5 @@ export function render(template: string, config: Config): Rendered {
     problems.push(`the supervisord config refers to %(ENV_${name})s, but ${name} is not set in the environment supervisord starts with`);
   }
   if (problems.length > 0) throw new BootstrapError(EXIT.CONFIG, problems);
-  return { text, line: built.line, shown: built.shown, added, entries, secret: entries.some((e) => e.secret === true), references };
+  return { text, line: built.line, shown: built.shown, added, entries, secret: entries.some((e) => e.secret === true), references, ownUser };
 }
