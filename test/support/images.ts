@@ -177,6 +177,11 @@ export async function buildImages(engine: Engine): Promise<Images> {
 /** The adoption path's image: an upstream-shaped entry script and template, FROM the image with the stand-in proxy. */
 export const ADOPTION_IMAGE = 'm3u-editor-hls-adoption:test';
 
-export function adoptionImage(engine: Engine): Promise<Built> {
-  return build(engine, ADOPTION_IMAGE, join(FIXTURES, 'adoption'), ['--build-arg', `BASE=${PROXY_IMAGE}`]);
+/**
+ * An image that adopts hls-bootstrap as m3u-editor's would: `start-container` (its ENTRYPOINT) and
+ * `supervisord.conf` (the template) from `dir`, on the image with the stand-in proxy
+ * (test/fixtures/adoption/Dockerfile). Another pair of files is another `dir` and `tag`.
+ */
+export function adoptionImage(engine: Engine, dir = join(FIXTURES, 'adoption'), tag = ADOPTION_IMAGE): Promise<Built> {
+  return build(engine, tag, dir, ['--file', join(FIXTURES, 'adoption', 'Dockerfile'), '--build-arg', `BASE=${PROXY_IMAGE}`]);
 }
