@@ -101,7 +101,7 @@ async function hlsSteps(config: Config, out: Output, options: StartupOptions): P
 export async function startup(config: Config, out: Output, options: StartupOptions): Promise<ExecPlan | undefined> {
   // What can be refused is refused before anything is touched: the config to render, the command,
   // a broadcast directory that links lead astray.
-  const supervisord = planSupervisord(config, { dryRun: options.dryRun, cwd: options.cwd });
+  const supervisord = planSupervisord(config, { dryRun: options.dryRun, cwd: options.cwd, euid: options.euid });
   const plan = planExecFirst(config, supervisord, options);
   if (notEmbedded(config.values) === undefined) await checkBroadcast(config);
   const { stop } = options;

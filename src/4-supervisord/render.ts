@@ -7,6 +7,7 @@ import { findOption, findSection, joinLines, optionValue, setOption, splitLines,
 import { editPairs, splitPairs, type PairList } from './pairs.ts';
 import { quotedPairs, type LineEntry } from './quote.ts';
 import { ShlexError } from './shlex.ts';
+import { withoutOwnUid } from './own-user.ts';
 
 export const PROGRAM_SECTION = 'program:m3u-proxy';
 
@@ -28,6 +29,8 @@ export interface Rendered {
   readonly secret: boolean;
   /** Every %(ENV_X)s the file refers to, by X. */
   readonly references: readonly string[];
+  /** `user=` options left out because they name the uid a non-root supervisord runs as anyway. */
+  readonly ownUser: readonly string[];
 }
 
 /** The proxy's variables, each with the value the configuration resolved, in table order; an alias only where `present` has it. */
@@ -81,8 +84,11 @@ function existingLine(lines: readonly Line[], option: Span): Existing {
   return { pairs: splitPairs(optionValue(lines, option)), prefix, suffix };
 }
 
-/** Renders `template` for `config`; throws 78 with every problem: the section, the line, values, and references. */
-export function render(template: string, config: Config): Rendered {
+/**
+ * Renders `template` for `config`, for a supervisord that runs as `euid` (when given); throws 78 with
+ * every problem: the section, the line, values, and references.
+ */
+export function render(template: string, config: Config, euid?: number): Rendered {
   const lines = splitLines(template);
   const section = findSection(lines, PROGRAM_SECTION);
   const option = section === undefined ? undefined : findOption(lines, section, 'environment');
@@ -107,7 +113,8 @@ export function render(template: string, config: Config): Rendered {
   const eol = lines.find((l) => l.eol !== '')?.eol ?? '\n';
   const continued = (value: string): string => value.replaceAll('\n', `${eol}    `);
   const line = `${prefix}${continued(edit.text)}${suffix}`;
-  const { lines: rendered, added } = setOption(lines, section, 'environment', line);
+  const { lines: withLine, added } = setOption(lines, section, 'environment', line);
+  const { lines: rendered, removed: ownUser } = euid === undefined ? { lines: withLine, removed: [] } : withoutOwnUid(withLine, config.env, euid);
   const text = joinLines(rendered);
 
   const refs = percentReferences(text);
@@ -119,6 +126,6 @@ export function render(template: string, config: Config): Rendered {
   if (problems.length > 0) throw new BootstrapError(EXIT.CONFIG, problems);
   return {
     text, line, shown: `${prefix}${continued(edit.shown)}${suffix}`, added, entries, appended: edit.appended, kept: edit.kept,
-    secret: entries.some((e) => e.secret === true), references,
+    secret: entries.some((e) => e.secret === true), references, ownUser,
   };
 }

@@ -15,6 +15,8 @@ export interface RenderOptions {
   readonly output?: string;
   readonly dryRun: boolean;
   readonly cwd: string;
+  /** The uid supervisord will run as: not root, a user= naming it is left out. */
+  readonly euid?: number;
 }
 
 /** Where the rendered config goes, and its template. */
@@ -32,14 +34,14 @@ export function paths(config: Config, options: RenderOptions): Paths {
 }
 
 /** Reads the template and renders it; 78 when it cannot be read or rendered. */
-export function renderFrom(config: Config, where: Paths): Rendered {
+export function renderFrom(config: Config, where: Paths, euid?: number): Rendered {
   let template: string;
   try {
     template = readFileSync(where.template, 'utf8');
   } catch (error) {
     throw new BootstrapError(EXIT.CONFIG, `cannot read the supervisord template ${where.template} (SUPERVISORD_TEMPLATE): ${reason(error)}`, { cause: error });
   }
-  return render(template, config);
+  return render(template, config, euid);
 }
 
 /** The config to write: where, from where, and the rendered text. */
@@ -52,7 +54,7 @@ export interface SupervisordPlan {
 /** Reads the template and renders it, writing nothing: a value or reference it refuses stops the start before any step. */
 export function planSupervisord(config: Config, options: RenderOptions): SupervisordPlan {
   const where = paths(config, options);
-  const rendered = renderFrom(config, where);
+  const rendered = renderFrom(config, where, options.euid);
   return { where, rendered, mode: rendered.secret ? 0o600 : 0o644 };
 }
 
@@ -83,4 +85,5 @@ export function applySupervisord(plan: SupervisordPlan, out: Output, dryRun: boo
   }
   writeAtomic(where.output, rendered.text, mode, 'the supervisord config (SUPERVISORD_CONF)');
   out.info(`📝 supervisord config written: ${where.output} (mode ${formatMode(mode)}), from ${where.template}: ${what}`);
+  if (rendered.ownUser.length > 0) out.info(`   Left out, since supervisord runs as that uid anyway: ${rendered.ownUser.join(', ')}`);
 }

@@ -28,13 +28,13 @@ export function registerRenderConfig(program: Command, session: Session): void {
       const { io } = session;
       const { options, out } = await session.start(command, opts.output === '-' && opts.check !== true);
       const config = await session.config(options);
-      const render = { ...opts, dryRun: options.dryRun, cwd: io.cwd };
+      const render = { ...opts, dryRun: options.dryRun, cwd: io.cwd, euid: io.context.euid };
       if (opts.check !== true) {
         applySupervisord(planSupervisord(config, render), out, options.dryRun);
         return;
       }
       const where = paths(config, render);
-      const checked = await checkRendered(renderFrom(config, where), config.env, io.cwd, io.stop);
+      const checked = await checkRendered(renderFrom(config, where, io.context.euid), config.env, io.cwd, io.stop);
       out.info(`Checking the supervisord config rendered from ${where.template}`);
       for (const line of checked.passed) out.info(`   ✅ ${line}`);
       out.record('check', checked);

@@ -1,184 +1,179 @@
-// What the image does at start, without a Docker engine: the Dockerfile's and the manifests' exact commands,
-// with their variables, on this machine, as root, under the real supervisord, with a stand-in proxy.
+// docker/Dockerfile built by a real engine and its containers run: PID 1, stop, HEALTHCHECK, volumes, --init,
+// --read-only, --user, and a stop while a large volume is being re-owned.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test, type TestContext } from 'node:test';
-import { BIN, NODE, PATH, ROOT, tempDir } from '../support/cli.ts';
-import { compose, configMap, dockerEnv, execForm, podContainers } from '../support/docker.ts';
-import { needsProgram, needsRoot } from '../support/require.ts';
-import { STAND_IN, type StandInReport } from '../support/supervisord.ts';
-import { ensureUser, type TestUser } from '../support/system.ts';
+import { before, describe, test } from 'node:test';
+import { Container, runContainer, runOnce, volume, volumePath } from '../support/containers.ts';
+import { waitFor } from '../support/run.ts';
+import { VARIABLES } from '../../src/1-config/variables.ts';
+import { dockerEnv, execForm } from '../support/docker.ts';
+import { IMAGE, PROXY_IMAGE } from '../support/images.ts';
+import { engineSuite, needsEngine } from '../support/suite.ts';
 
-const IMAGE_HLS_DIR = '/var/www/html/storage/app/hls-segments';
+const HLS = dockerEnv().HLS_TEMP_DIR ?? '';
+const CONF = dockerEnv().SUPERVISORD_CONF ?? '';
+/** Docker's grace between SIGTERM and SIGKILL in `docker stop`; the tests want an end well inside it. */
+const GRACE = 10;
+/** Only the HEALTHCHECK's timing is changed, to see a verdict in seconds; its command and retries are the image's. */
+const FAST_HEALTH = ['--health-interval=1s', '--health-start-period=1s'];
 
-interface Machine {
-  readonly dir: string;
-  /** PATH with `hls-bootstrap` as the image has it: a symlink to the shim. */
-  readonly path: string;
-  readonly report: string;
-  readonly hls: string;
-  /** Where the image keeps its files, moved into `dir`: the segment directory, the template, the config. */
-  readonly moved: Record<string, string>;
+/** The `--mount` of a named volume on the segment directory. */
+const onVolume = (name: string): string[] => ['--mount', `type=volume,source=${name},destination=${HLS}`];
+
+/** PID 1's command line, and the processes whose parent it is. */
+async function pid1(c: Container): Promise<{ cmdline: string; uid: number; children: string[] }> {
+  const all = await c.processes();
+  const first = all.find((p) => p.pid === 1);
+  assert.ok(first, JSON.stringify(all));
+  return { cmdline: first.cmdline, uid: first.uid, children: all.filter((p) => p.ppid === 1).map((p) => p.cmdline) };
 }
 
-/** This machine set up as the image is: hls-bootstrap on PATH, the shipped template with a stand-in proxy. */
-function machine(t: TestContext): Machine {
-  const dir = tempDir(t);
-  chmodSync(dir, 0o755);
-  const bin = join(dir, 'bin');
-  mkdirSync(bin);
-  symlinkSync(BIN, join(bin, 'hls-bootstrap'));
-  const report = join(dir, 'run', 'report.json');
-  mkdirSync(join(dir, 'run'), { mode: 0o777 });
-  chmodSync(join(dir, 'run'), 0o777);
-  // The shipped template; only what cannot run here changes: the proxy program, and supervisord's
-  // own files in /tmp, which another test's supervisord may hold. Its log goes to a file, since
-  // a Node child's stdout is a socket and supervisord cannot open /dev/stdout on one.
-  const template = readFileSync(join(ROOT, 'docker', 'supervisord.conf'), 'utf8')
-    .replace('command=/usr/bin/python3 /opt/m3u-proxy/main.py', `command=${NODE} ${STAND_IN} --out ${report}`)
-    .replace('stdout_logfile=/dev/stdout', `stdout_logfile=${join(dir, 'run', 'proxy.log')}`)
-    .replaceAll('/tmp/supervisor', join(dir, 'run', 'supervisor'));
-  writeFileSync(join(dir, 'supervisord.tmpl'), template);
-  const hls = join(dir, 'hls-segments');
-  return {
-    dir, path: `${bin}:${PATH}`, report, hls,
-    moved: { HLS_TEMP_DIR: hls, SUPERVISORD_TEMPLATE: join(dir, 'supervisord.tmpl'), SUPERVISORD_CONF: join(dir, 'run', 'supervisord.conf') },
-  };
+async function assertStopsCleanly(c: Container): Promise<void> {
+  const stopped = await c.stop(GRACE);
+  assert.equal(stopped.exitCode, 0, await c.logs());
+  assert.ok(stopped.seconds < GRACE / 2, `docker stop took ${stopped.seconds.toFixed(1)} s of its ${GRACE} s grace`);
 }
 
-/** The variables a container gets: the image's ENV, then the deployment's, with the image's paths moved. */
-function containerEnv(m: Machine, ...layers: Record<string, string>[]): Record<string, string> {
-  const env: Record<string, string> = { ...dockerEnv() };
-  for (const layer of layers) Object.assign(env, layer);
-  assert.equal(env.HLS_TEMP_DIR, IMAGE_HLS_DIR, 'the deployment keeps the image\'s segment directory');
-  return { ...env, ...m.moved, PATH: m.path, HOME: m.dir };
-}
-
-/** argv as `user` runs it: its database groups, or none for a uid without an entry (docker run --user 12345). */
-function as(user: TestUser | undefined, argv: readonly string[]): readonly string[] {
-  if (user === undefined) return argv;
-  const groups = /^\d+$/.test(user.name) ? '--clear-groups' : '--init-groups';
-  return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, groups, '--', ...argv];
-}
-
-/** Runs an exec-form command as the image would, to completion. */
-function exec(argv: readonly string[], env: Record<string, string>, user?: TestUser): { code: number | null; stdout: string; stderr: string } {
-  const [file, ...args] = as(user, argv);
-  const r = spawnSync(file ?? '', args, { env, encoding: 'utf8', timeout: 60_000, cwd: '/' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/**
- * Starts the ENTRYPOINT, waits for the stand-in proxy's report (or, with `until`, for output that
- * matches it), runs `probe` while it runs, then stops it.
- */
-async function start(m: Machine, argv: readonly string[], env: Record<string, string>, probe: () => void,
-  user?: TestUser, until?: RegExp): Promise<{ report: StandInReport | undefined; pid: number; output: string }> {
-  const [file, ...args] = as(user, argv);
-  const child = spawn(file ?? '', args, { env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const closed = new Promise((resolve) => child.once('close', resolve));
-  const ready = (): boolean => (until === undefined ? existsSync(m.report) : until.test(output));
-  const deadline = Date.now() + 30_000;
-  while (!ready() && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-  await new Promise((r) => setTimeout(r, 100));
-  try {
-    assert.ok(ready(), `it never got that far:\n${output}`);
-    probe();
-  } finally {
-    child.kill('SIGTERM');
-    await closed;
-  }
-  const report = existsSync(m.report) ? JSON.parse(readFileSync(m.report, 'utf8')) as StandInReport : undefined;
-  return { report, pid: child.pid ?? -1, output };
-}
-
-function ownerAndMode(path: string): string {
-  const st = statSync(path);
-  return `${st.uid}:${st.gid} ${(st.mode & 0o7777).toString(8)}`;
-}
-
-describe('the image, started as docker compose starts it', () => {
-  test('ENTRYPOINT with compose.yml\'s variables: the HLS directory is prepared, supervisord runs the proxy with them, HEALTHCHECK passes', async (t) => {
-    if (!needsRoot(t) || !needsProgram(t, 'supervisord')) return;
-    const m3ue = ensureUser('m3ue');
-    const m = machine(t);
-    const service = compose().services['m3u-editor'];
-    assert.ok(service?.environment);
-    const env = containerEnv(m, service.environment, { M3U_PROXY_TOKEN: 'compose-token' });
-    const healthcheck = execForm('HEALTHCHECK');
-    const started = await start(m, execForm('ENTRYPOINT'), env, () => {
-      assert.equal(exec(healthcheck, env).code, 0, 'HEALTHCHECK');
-      assert.equal(exec(service.healthcheck?.test.slice(1) ?? [], env).code, 0, 'compose healthcheck');
-    });
-    assert.ok(started.report);
-    assert.equal(started.report.ppid, started.pid, 'supervisord took over the ENTRYPOINT\'s process');
-    assert.equal(ownerAndMode(m.hls), `${m3ue.uid}:${m3ue.gid} 755`);
-    assert.equal(readFileSync(join(m.hls, '.gitignore'), 'utf8'), '*\n!.gitignore\n');
-    const proxy = started.report.env;
-    assert.deepEqual(
-      [proxy.HOST, proxy.PORT, proxy.LOG_LEVEL, proxy.API_TOKEN, proxy.REDIS_DB, proxy.HLS_TEMP_DIR, proxy.HLS_GC_ENABLED, proxy.HLS_GC_INTERVAL, proxy.HLS_GC_AGE_THRESHOLD],
-      ['127.0.0.1', '8085', 'ERROR', 'compose-token', '6', m.hls, 'true', '600', '7200'],
-    );
-    assert.equal(started.report.uid, m3ue.uid, 'supervisord runs the proxy as WWWUSER');
-    assert.equal(statSync(m.moved.SUPERVISORD_CONF ?? '').mode & 0o777, 0o600);
-    assert.match(started.output, /✅ HLS storage configured\n/);
+describe('the image, built and run by a real engine', needsEngine(), () => {
+  const suite = engineSuite();
+  let m3ue = '';
+  // m3ue's uid, as the image's user database has it.
+  before(async () => {
+    m3ue = (await runOnce(suite.engine, ['--entrypoint', 'id'], IMAGE, ['-u', 'm3ue'])).stdout.trim();
+    assert.match(m3ue, /^\d+$/);
   });
 
-  test('the external-proxy variant: no HLS storage, the config rendered, supervisord up without the embedded proxy', async (t) => {
-    if (!needsRoot(t) || !needsProgram(t, 'supervisord')) return;
-    ensureUser('m3ue');
-    const m = machine(t);
-    const variant = compose().services['m3u-editor-external-proxy'];
-    assert.ok(variant?.environment);
-    const started = await start(m, execForm('ENTRYPOINT'), containerEnv(m, variant.environment), () => undefined, undefined, /supervisord started with pid/);
-    assert.ok(!existsSync(m.hls), 'no HLS directory');
-    assert.match(started.output, /HLS storage skipped: M3U_PROXY_ENABLED=false/);
-    assert.equal(started.report, undefined, 'autostart=false: M3U_PROXY_START_EMBEDDED follows M3U_PROXY_ENABLED');
-    assert.match(readFileSync(m.moved.SUPERVISORD_CONF ?? '', 'utf8'), /^environment=.*HOST="m3u-proxy"/m);
+  test('the build context holds only what the Dockerfile copies, and the image only what runs', async () => {
+    const { engine, images } = suite;
+    assert.ok(images.image.contextBytes > 10_000 && images.image.contextBytes < 1_000_000, `build context: ${images.image.contextBytes} bytes`);
+    const shipped = await runOnce(engine, ['--entrypoint', 'find'], IMAGE, ['/opt/hls-bootstrap', '-maxdepth', '1', '-mindepth', '1']);
+    assert.deepEqual(shipped.stdout.split('\n').filter(Boolean).sort(),
+      ['/opt/hls-bootstrap/.cache', '/opt/hls-bootstrap/bin', '/opt/hls-bootstrap/dist', '/opt/hls-bootstrap/package.json']);
   });
 
-  test('docker run --user with another user of group 0 still starts, on the directory as the Dockerfile leaves it', async (t) => {
-    if (!needsRoot(t) || !needsProgram(t, 'supervisord')) return;
-    const m3ue = ensureUser('m3ue');
-    const other = ensureUser('hlsb-gid0', ['--gid', '0']);
-    const m = machine(t);
-    // As the Dockerfile leaves it: m3ue's, and group 0's with write access.
-    mkdirSync(m.hls);
-    chownSync(m.hls, m3ue.uid, 0);
-    chmodSync(m.hls, 0o775);
-    const started = await start(m, execForm('ENTRYPOINT'), containerEnv(m, {}), () => undefined, other);
-    assert.equal(started.report?.uid, other.uid, 'supervisord, started as that user, runs the proxy as itself');
-    assert.match(started.output, new RegExp(`not permitted to give it to m3ue:m3ue as uid ${other.uid}; it is writable by uid ${other.uid}, so the start goes on`));
-    assert.equal(ownerAndMode(m.hls), `${m3ue.uid}:0 775`);
+  test('supervisord is PID 1 after the start and runs the proxy; docker stop ends it with exit 0 well inside the grace', async (t) => {
+    const { engine } = suite;
+    const c = await runContainer(t, engine, onVolume(await volume(t, engine)), PROXY_IMAGE);
+    const proxy = await c.proxyReady();
+    const first = await pid1(c);
+    assert.equal(first.cmdline, `/usr/bin/python3 /usr/bin/supervisord -c ${CONF}`);
+    assert.equal(proxy.ppid, 1, 'supervisord, as PID 1, started the proxy');
+    assert.equal(proxy.env.HLS_TEMP_DIR, HLS);
+    assert.match(await c.logs(), new RegExp(`▶ exec supervisord -c ${CONF}\\n`));
+    await c.writeSegments();
+    await assertStopsCleanly(c);
   });
-});
 
-describe('the pod, started as the Kubernetes manifests start it', () => {
-  test('the init container prepares the volume as root; the main container starts unprivileged; the probe passes', async (t) => {
-    if (!needsRoot(t) || !needsProgram(t, 'supervisord')) return;
-    const m3ue = ensureUser('m3ue');
-    const m = machine(t);
-    const env = containerEnv(m, configMap());
-    const { init, main } = podContainers();
-    for (const container of init) {
-      const r = exec(container.command ?? [], env);
-      assert.equal(r.code, 0, r.stderr);
+  test('a root start keeps the volume as the image made it, m3ue and group 0, so a --user start with an unknown uid can write it', async (t) => {
+    const { engine } = suite;
+    const hls = await volume(t, engine);
+    const root = await runContainer(t, engine, onVolume(hls), PROXY_IMAGE);
+    await root.proxyReady();
+    const byRoot = await root.writeSegments();
+    assert.equal(await root.stat(HLS), `${m3ue}:0 2775`, 'the image\'s owner, group and mode, not WWWUSER\'s primary group');
+    assert.match(await root.logs(), /Owner m3ue:root \(\d+:0\), mode 2775: already right/);
+    assert.equal(byRoot.gid, 0, 'what the proxy writes stays group 0\'s');
+    await assertStopsCleanly(root);
+
+    const other = await runContainer(t, engine, [...onVolume(hls), '--user', '12345'], PROXY_IMAGE);
+    const proxy = await other.proxyReady();
+    assert.deepEqual([proxy.uid, proxy.gid], [12345, 0], 'supervisord, started as 12345, runs the proxy as itself');
+    assert.equal((await pid1(other)).uid, 12345);
+    const byOther = await other.writeSegments();
+    assert.deepEqual([byOther.uid, byOther.gid], [12345, 0]);
+    assert.equal(await other.stat(HLS), `${m3ue}:0 2775`);
+    await assertStopsCleanly(other);
+
+    // A root start gives back to m3ue:0 what others wrote: the stream directory and segment of 12345
+    // (and of root, had the root start's proxy run as root), nothing else.
+    const again = await runContainer(t, engine, onVolume(hls), PROXY_IMAGE);
+    await again.proxyReady();
+    const foreign = [byRoot, byOther].filter((s) => s.uid !== Number(m3ue) || s.gid !== 0).length;
+    assert.match(await again.logs(), new RegExp(`Checked 5 entries inside in [\\d.]+ s: re-owned ${2 * foreign}\\n`));
+    assert.equal(await again.stat(byOther.dir), `${m3ue}:0 2755`);
+    await assertStopsCleanly(again);
+  });
+
+  test('the volume\'s contents survive docker rm and a new container', async (t) => {
+    const { engine } = suite;
+    const hls = await volume(t, engine);
+    const first = await runContainer(t, engine, onVolume(hls), PROXY_IMAGE);
+    await first.proxyReady();
+    const written = await first.writeSegments();
+    await assertStopsCleanly(first);
+    await engine.dockerOk(['rm', first.name]);
+
+    const second = await runContainer(t, engine, onVolume(hls), PROXY_IMAGE);
+    await second.proxyReady();
+    assert.equal(await second.stat(join(written.dir, 'segment_0.ts')), `${m3ue}:0 0644`);
+    const logs = await second.logs();
+    assert.match(logs, new RegExp(`✅ Directory exists: ${HLS}\\n`));
+    const foreign = written.uid !== Number(m3ue) || written.gid !== 0;
+    assert.match(logs, new RegExp(`Checked 3 entries inside in [\\d.]+ s: re-owned ${foreign ? 2 : 0}\\n`));
+    await assertStopsCleanly(second);
+  });
+
+  test('HEALTHCHECK: healthy on the volume, still healthy with a warning just above the critical threshold, unhealthy below it', async (t) => {
+    const { engine } = suite;
+    const tmpfs = (size: string): string[] => ['--mount', `type=tmpfs,destination=${HLS},tmpfs-size=${size}`];
+    const critical = Number(VARIABLES.find((v) => v.name === 'HLS_DISK_CRITICAL_MB')?.default);
+    const [roomy, warned, full] = await Promise.all([
+      runContainer(t, engine, [...FAST_HEALTH, ...onVolume(await volume(t, engine))], IMAGE),
+      runContainer(t, engine, [...FAST_HEALTH, ...tmpfs(`${critical + 100}m`)], IMAGE),
+      runContainer(t, engine, [...FAST_HEALTH, ...tmpfs('100m')], IMAGE),
+    ]);
+    assert.deepEqual(await engine.dockerOk(['inspect', '--format', '{{json .Config.Healthcheck.Test}}', full.name]),
+      JSON.stringify(['CMD', ...execForm('HEALTHCHECK')]), 'the image\'s own check');
+    assert.match(await roomy.waitForHealth('healthy'), /^DISK OK /);
+    assert.match(await warned.waitForHealth('healthy'), /^DISK WARNING /);
+    assert.match(await full.waitForHealth('unhealthy'), /^DISK CRITICAL /);
+    assert.equal(await full.running(), true, 'a critical disk is reported, and the container keeps running (HLS_DISK_CRITICAL_ACTION=warn)');
+  });
+
+  test('--init: tini is PID 1 and supervisord its child, and docker stop still ends with 0', async (t) => {
+    const { engine } = suite;
+    const c = await runContainer(t, engine, ['--init', ...onVolume(await volume(t, engine))], PROXY_IMAGE);
+    await c.proxyReady();
+    const first = await pid1(c);
+    assert.match(first.cmdline, /^\/sbin\/docker-init -- hls-bootstrap run/);
+    assert.deepEqual(first.children, [`/usr/bin/python3 /usr/bin/supervisord -c ${CONF}`], 'hls-bootstrap became supervisord in its process');
+    await assertStopsCleanly(c);
+  });
+
+  test('--read-only with a tmpfs /tmp for the rendered config starts, serves and stops with 0', async (t) => {
+    const { engine } = suite;
+    const c = await runContainer(t, engine, ['--read-only', '--tmpfs', '/tmp', '--env', 'SUPERVISORD_CONF=/tmp/supervisord.conf',
+      ...onVolume(await volume(t, engine))], PROXY_IMAGE);
+    await c.proxyReady();
+    assert.equal((await pid1(c)).cmdline, '/usr/bin/python3 /usr/bin/supervisord -c /tmp/supervisord.conf');
+    assert.notEqual((await c.exec(['touch', '/etc/written'], '0')).code, 0, 'the root filesystem is read-only');
+    await c.writeSegments();
+    await assertStopsCleanly(c);
+  });
+
+  test('docker stop during a slow start, while a large volume is being re-owned, ends the container promptly', async (t) => {
+    const { engine } = suite;
+    const hls = await volume(t, engine);
+    // A volume of root's files, as a crashed proxy that ran as root leaves it: every entry needs re-owning.
+    const data = await volumePath(engine, hls);
+    for (let d = 0; d < 300; d++) {
+      const dir = join(data, `recording_${d}`);
+      mkdirSync(dir);
+      for (let s = 0; s < 1000; s++) closeSync(openSync(join(dir, `segment_${s}.ts`), 'w'));
     }
-    assert.equal(ownerAndMode(m.hls), `${m3ue.uid}:${m3ue.gid} 755`);
-    // The main container runs as m3ue; it writes its config where the ConfigMap points it (a writable /tmp).
-    chownSync(join(m.dir, 'run'), m3ue.uid, m3ue.gid);
-    const probe = main[0]?.readinessProbe?.exec?.command ?? [];
-    const started = await start(m, execForm('ENTRYPOINT'), env, () => {
-      assert.equal(exec(probe, env, m3ue).code, 0, 'readiness probe');
-    }, m3ue);
-    assert.equal(started.report?.uid, m3ue.uid);
-    assert.equal(started.report.env.HLS_TEMP_DIR, m.hls);
-    assert.doesNotMatch(started.output, /cannot prepare/);
+    const c = await runContainer(t, engine, onVolume(hls), IMAGE);
+    // Stop once the walk has begun re-owning: a stream directory of the volume is no longer root's.
+    const dirs = readdirSync(data).map((d) => join(data, d));
+    await waitFor('the walk to begin', () => (dirs.some((d) => statSync(d).uid !== 0) ? true : undefined), 60_000, 20);
+    const stopped = await c.stop(GRACE);
+    const logs = await c.logs();
+    assert.ok(stopped.seconds < 3, `docker stop took ${stopped.seconds.toFixed(1)} s:\n${logs}`);
+    assert.equal(stopped.exitCode, 128 + 15, logs);
+    assert.match(logs, /stopped by SIGTERM during the storage step/);
+    assert.doesNotMatch(logs, /▶ exec/);
+    const untouched = readdirSync(data).filter((d) => d.startsWith('recording_')).filter((d) => statSync(join(data, d, 'segment_999.ts')).uid === 0);
+    assert.ok(untouched.length > 0, 'the walk was stopped before it re-owned everything');
   });
 });

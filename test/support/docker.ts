@@ -51,13 +51,22 @@ export function contextCopies(): string[] {
     .flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1));
 }
 
-interface ComposeService {
+export interface ComposeService {
+  readonly image?: string;
+  readonly profiles?: readonly string[];
   readonly environment?: Record<string, string>;
+  readonly volumes?: readonly string[];
   readonly healthcheck?: { readonly test: string[] };
 }
 
-export function compose(): { services: Record<string, ComposeService> } {
+export function compose(): { services: Record<string, ComposeService>; volumes?: Record<string, unknown> } {
   return parse(readFileSync(join(DOCKER, 'compose.yml'), 'utf8')) as { services: Record<string, ComposeService> };
+}
+
+/** The variables docker-compose reads from docker/.env (the project name, the default profile). */
+export function composeDotEnv(): Record<string, string> {
+  return Object.fromEntries(readFileSync(join(DOCKER, '.env'), 'utf8').split('\n')
+    .filter((line) => /^\w+=/.test(line)).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
 }
 
 /** The Kubernetes manifests, every document of every file. */
@@ -66,19 +75,52 @@ export function kubernetes(): Record<string, unknown>[] {
     parseAllDocuments(readFileSync(join(DOCKER, 'kubernetes', file), 'utf8')).map((d) => d.toJS() as Record<string, unknown>));
 }
 
-interface Container {
+export interface Probe {
+  readonly exec?: { readonly command: string[] };
+  readonly initialDelaySeconds?: number;
+  readonly periodSeconds?: number;
+  readonly timeoutSeconds?: number;
+}
+
+export interface Container {
+  readonly name: string;
+  readonly image: string;
   readonly command?: string[];
-  readonly readinessProbe?: { exec?: { command: string[] } };
-  readonly livenessProbe?: { exec?: { command: string[] } };
+  readonly args?: string[];
+  readonly envFrom?: readonly { readonly configMapRef?: { readonly name: string } }[];
+  readonly securityContext?: {
+    readonly runAsUser?: number;
+    readonly runAsGroup?: number;
+    readonly readOnlyRootFilesystem?: boolean;
+    readonly allowPrivilegeEscalation?: boolean;
+  };
+  readonly readinessProbe?: Probe;
+  readonly livenessProbe?: Probe;
+  readonly volumeMounts?: readonly { readonly name: string; readonly mountPath: string }[];
+}
+
+export interface PodSpec {
+  readonly securityContext?: { readonly fsGroup?: number; readonly fsGroupChangePolicy?: 'OnRootMismatch' | 'Always' };
+  readonly initContainers?: readonly Container[];
+  readonly containers: readonly Container[];
+  readonly volumes?: readonly { readonly name: string; readonly persistentVolumeClaim?: { readonly claimName: string }; readonly emptyDir?: object }[];
+}
+
+/** The Deployment's pod template. */
+export function podSpec(): PodSpec {
+  const deployment = kubernetes().find((d) => d.kind === 'Deployment') as { spec: { template: { spec: PodSpec } } };
+  return deployment.spec.template.spec;
 }
 
 /** The Deployment's init containers and containers. */
-export function podContainers(): { init: Container[]; main: Container[] } {
-  const deployment = kubernetes().find((d) => d.kind === 'Deployment') as { spec: { template: { spec: { initContainers: Container[]; containers: Container[] } } } };
-  return { init: deployment.spec.template.spec.initContainers, main: deployment.spec.template.spec.containers };
+export function podContainers(): { init: readonly Container[]; main: readonly Container[] } {
+  const spec = podSpec();
+  return { init: spec.initContainers ?? [], main: spec.containers };
 }
 
-/** The ConfigMap's data. */
-export function configMap(): Record<string, string> {
-  return (kubernetes().find((d) => d.kind === 'ConfigMap') as { data: Record<string, string> }).data;
+/** A ConfigMap's data, by name (the first when no name is given). */
+export function configMap(name?: string): Record<string, string> {
+  const map = kubernetes().find((d) => d.kind === 'ConfigMap' && (name === undefined || (d.metadata as { name?: string } | undefined)?.name === name));
+  if (map === undefined) throw new Error(`no ConfigMap ${name ?? ''} in docker/kubernetes/`);
+  return (map as { data: Record<string, string> }).data;
 }

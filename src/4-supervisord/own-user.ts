@@ -1,0 +1,30 @@
+// Not root, supervisord runs every program as itself: a user= that names its own uid is left out. Pure.
+// supervisord resolves a numeric user= through the user database and refuses a uid without an entry,
+// which is what `docker run --user 12345` gives; left out, the line changes nothing else.
+
+import { findOption, findSection, optionValue, sectionName, type Line } from './ini.ts';
+
+/** The value as supervisord reads it: %(ENV_X)s from `env`, %% as %. */
+function expand(value: string, env: Readonly<Record<string, string>>): string {
+  return value.replace(/%%|%\(ENV_([^)]*)\)s/g, (match, name: string | undefined) => (name === undefined ? '%' : env[name] ?? match));
+}
+
+/**
+ * Removes each section's `user=` whose value, expanded, is `euid` as a number, when `euid` is not root.
+ * Returns the lines and, for the log, each removed option as "[section] user=...".
+ */
+export function withoutOwnUid(lines: readonly Line[], env: Readonly<Record<string, string>>, euid: number): { lines: Line[]; removed: string[] } {
+  if (euid === 0) return { lines: [...lines], removed: [] };
+  const sections = lines.map(sectionName).filter((name): name is string => name !== undefined);
+  const drop = new Set<number>();
+  const removed: string[] = [];
+  for (const name of new Set(sections)) {
+    const section = findSection(lines, name);
+    const option = section === undefined ? undefined : findOption(lines, section, 'user');
+    const value = option === undefined ? '' : expand(optionValue(lines, option), env);
+    if (option === undefined || !/^\d+$/.test(value) || Number(value) !== euid) continue;
+    for (let i = option.start; i < option.end; i++) drop.add(i);
+    removed.push(`[${name}] ${(lines[option.start]?.text ?? '').trim()}`);
+  }
+  return { lines: lines.filter((_line, i) => !drop.has(i)), removed };
+}
