@@ -3,9 +3,6 @@
 import { formatMode } from '../1-config/parse.ts';
 import type { Observation } from './observe.ts';
 
-/** The proxy's per-stream directories, the only entries re-owned inside a shared directory. */
-export const STREAM_DIR_PREFIX = 'm3u_proxy_hls_';
-
 export const GITIGNORE = '*\n!.gitignore\n';
 
 export interface Owner {

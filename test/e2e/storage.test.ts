@@ -8,6 +8,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { BIN, PATH, cli, renderTo, tempDir, type CliResult } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { ensureUser, mountTmpfs, ownerOf, snapshot, type TestUser } from '../support/system.ts';
+import { reachableDir } from '../support/storage.ts';
 
 function prepare(t: TestContext, dir: string, env: Record<string, string>, args: string[] = []): CliResult {
   const cwd = tempDir(t);
@@ -36,7 +37,7 @@ describe('storage step', () => {
   test('creates the directory and its parents, owned by WWWUSER:WWWGROUP, mode 0755, with a .gitignore', (t) => {
     if (!needsRoot(t)) return;
     const user = ensureUser('hlsb-www');
-    const dir = join(tempDir(t), 'storage', 'app', 'hls-segments');
+    const dir = join(reachableDir(t), 'storage', 'app', 'hls-segments');
     const r = prepare(t, dir, owners(user).env);
     assertStorageDone(r);
     assert.match(r.stdout, /^🎬 Configuring HLS segment storage\.\.\.\n {3}HLS_TEMP_DIR: .*\n {3}HLS_GC_ENABLED: true\n {3}HLS_GC_INTERVAL: 600s\n {3}HLS_GC_AGE_THRESHOLD: 7200s\n/);
@@ -53,7 +54,7 @@ describe('storage step', () => {
   test('fixes wrong owners and mode in an existing tree, and a second run changes nothing', (t) => {
     if (!needsRoot(t)) return;
     const user = ensureUser('hlsb-www');
-    const dir = join(tempDir(t), 'hls');
+    const dir = join(reachableDir(t), 'hls');
     streamTree(dir, 5, 20);
     mkdirSync(join(dir, 'm3u_proxy_hls_0', 'nested', 'deeper'), { recursive: true });
     writeFileSync(join(dir, 'm3u_proxy_hls_0', 'nested', 'deeper', 'x.ts'), '');
@@ -78,7 +79,7 @@ describe('storage step', () => {
   test('a second run makes no chown or chmod system call at all', (t) => {
     if (!needsRoot(t) || !needsProgram(t, 'strace')) return;
     const user = ensureUser('hlsb-www');
-    const dir = join(tempDir(t), 'hls');
+    const dir = join(reachableDir(t), 'hls');
     streamTree(dir, 3, 10);
     assertStorageDone(prepare(t, dir, owners(user).env));
     const log = join(tempDir(t), 'strace.txt');
@@ -92,7 +93,7 @@ describe('storage step', () => {
   test('links and mounts inside never let it change anything outside', (t) => {
     if (!needsRoot(t)) return;
     const user = ensureUser('hlsb-www');
-    const base = tempDir(t);
+    const base = reachableDir(t);
     const outside = join(base, 'outside');
     mkdirSync(join(outside, 'dir'), { recursive: true });
     writeFileSync(join(outside, 'secret'), 'root only');
@@ -123,7 +124,7 @@ describe('storage step', () => {
     if (!needsRoot(t)) return;
     const user = ensureUser('hlsb-www');
     const other = ensureUser('hlsb-other');
-    const dir = join(tempDir(t), 'shm');
+    const dir = join(reachableDir(t), 'shm');
     streamTree(dir, 2, 2);
     chmodSync(dir, 0o1777);
     writeFileSync(join(dir, 'someone-elses-file'), '');
@@ -137,7 +138,7 @@ describe('storage step', () => {
     assert.equal(ownerOf(join(dir, 'someone-elses-dir')), '0:0');
     assert.equal(ownerOf(join(dir, 'm3u_proxy_hls_1', 'segment_1.ts')), owners(user).HLS_OWNER);
     assert.ok(!existsSync(join(dir, '.gitignore')), 'no .gitignore in a shared directory');
-    assert.match(r.stdout, /is a shared sticky directory: it keeps its owner and mode; only the proxy's m3u_proxy_hls_\* directories in it are re-owned/);
+    assert.match(r.stdout, /is a shared sticky directory: it keeps its owner and mode; only the proxy's m3u_proxy_hls_\* directories in it, root's or hlsb-www's, are re-owned/);
   });
 
   describe('refused before anything is touched', () => {
@@ -273,7 +274,7 @@ describe('storage step', () => {
   test('--json describes what the step found and did', (t) => {
     if (!needsRoot(t)) return;
     const user = ensureUser('hlsb-www');
-    const dir = join(tempDir(t), 'hls');
+    const dir = join(reachableDir(t), 'hls');
     streamTree(dir, 1, 3);
     const r = prepare(t, dir, owners(user).env, ['--json']);
     assertStorageDone(r);
@@ -285,7 +286,7 @@ describe('storage step', () => {
   });
 
   test('M3U_PROXY_ENABLED=false skips the step', (t) => {
-    const dir = join(tempDir(t), 'hls');
+    const dir = join(reachableDir(t), 'hls');
     const r = prepare(t, dir, { M3U_PROXY_ENABLED: 'false' });
     assertStorageDone(r);
     assert.match(r.stdout, /HLS storage skipped: M3U_PROXY_ENABLED=false/);

@@ -1,0 +1,67 @@
+// Names as the kernel gives them: bytes, shown escaped wherever a person or a JSON reader sees them; and counts in words.
+
+import { isUtf8 } from 'node:buffer';
+
+/** The proxy's per-stream directories: the only entries the sweep removes, and in a shared directory, re-owns. */
+export const STREAM_DIR_PREFIX = 'm3u_proxy_hls_';
+const PREFIX = Buffer.from(STREAM_DIR_PREFIX);
+
+/** Whether `name` is that of a stream directory, byte for byte. */
+export function isStreamName(name: Buffer): boolean {
+  return name.length >= PREFIX.length && name.subarray(0, PREFIX.length).equals(PREFIX);
+}
+
+// Backslash, C0 and C1 controls and DEL: a newline in a name must never start a log line of its own.
+// eslint-disable-next-line no-control-regex
+const ESCAPED = /[\\\x00-\x1f\x7f-\x9f]/g;
+const SHORT: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+
+function hex(bytes: Buffer): string {
+  let out = '';
+  for (const byte of bytes) out += `\\x${byte.toString(16).padStart(2, '0')}`;
+  return out;
+}
+
+function escapeText(text: string): string {
+  return text.replace(ESCAPED, (c) => SHORT[c] ?? hex(Buffer.from(c)));
+}
+
+/** The length of the UTF-8 sequence that `lead` starts, or 0 if no valid sequence starts with it. */
+function sequenceLength(lead: number): number {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
+}
+
+/**
+ * `name` as text that says exactly which bytes it is: valid UTF-8 as itself, every other byte as
+ * `\xNN`, a backslash as `\\`, and control characters escaped.
+ */
+export function showName(name: Buffer): string {
+  if (isUtf8(name)) return escapeText(name.toString('utf8'));
+  let out = '';
+  for (let i = 0; i < name.length;) {
+    const length = sequenceLength(name[i] ?? 0);
+    const sequence = name.subarray(i, i + Math.max(length, 1));
+    if (length > 0 && sequence.length === length && isUtf8(sequence)) {
+      out += escapeText(sequence.toString('utf8'));
+      i += length;
+    } else {
+      out += hex(name.subarray(i, i + 1));
+      i++;
+    }
+  }
+  return out;
+}
+
+/** A path from its names, each shown as `showName` shows it. */
+export function showPath(names: readonly Buffer[]): string {
+  return names.map(showName).join('/');
+}
+
+/** "1 entry", "2 entries". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
