@@ -17,15 +17,18 @@ export interface ProxyUser {
 const SEARCH = 1;
 const WRITE = 2;
 
+/** The owner, group and mode of an entry: all that decides access here. */
+export type Access = Pick<Stats, 'uid' | 'gid' | 'mode'>;
+
 /** Whether `who` holds every bit of `bits` (4 read, 2 write, 1 search) on an entry with `st`'s owner, group and mode. */
-export function permits(st: Pick<Stats, 'uid' | 'gid' | 'mode'>, who: ProxyUser, bits: number): boolean {
+export function permits(st: Access, who: ProxyUser, bits: number): boolean {
   // Root passes any directory's permission bits.
   if (who.uid === 0) return true;
   const shift = st.uid === who.uid ? 6 : who.gids.includes(st.gid) ? 3 : 0;
   return ((st.mode >> shift) & bits) === bits;
 }
 
-function describe(st: Stats): string {
+function describe(st: Access): string {
   return `mode ${formatMode(st.mode & 0o7777)}, owner ${st.uid}:${st.gid}`;
 }
 
@@ -33,7 +36,7 @@ function describe(st: Stats): string {
  * What keeps `who` from reaching directory `real` (an absolute path without links, such as the
  * kernel's own name for it) and writing to it, or undefined when nothing does.
  */
-export function reachProblem(real: string, who: ProxyUser, stat: (path: string) => Stats = (path) => statSync(path)): string | undefined {
+export function reachProblem(real: string, who: ProxyUser, stat: (path: string) => Access = (path) => statSync(path)): string | undefined {
   const names = real.split('/').filter(Boolean);
   for (let depth = 0; depth < names.length; depth++) {
     const ancestor = `/${names.slice(0, depth).join('/')}`;

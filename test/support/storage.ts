@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { tempDir } from './cli.ts';
+import { defer, tempDir } from './cli.ts';
 
 /** A fresh directory that every user can pass through (mkdtemp makes it 0700), removed when the test ends. */
 export function reachableDir(t: TestContext): string {
@@ -68,4 +68,21 @@ export function commandLine(pid: number): string {
   } catch {
     return '';
   }
+}
+
+/** Mounts a fresh ext4 image of `size` (such as "32M") on a new directory, for what tmpfs lacks (chattr +i); unmounted after the test. */
+export function mountExt4(t: TestContext, dir: string, size: string): string {
+  const image = `${dir}.ext4`;
+  const run = (file: string, args: readonly string[]): void => {
+    const result = spawnSync(file, args, { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} failed: ${result.stderr}`);
+  };
+  run('truncate', ['-s', size, image]);
+  run('mkfs.ext4', ['-q', '-F', image]);
+  mkdirSync(dir, { recursive: true });
+  run('mount', ['-o', 'loop', image, dir]);
+  defer(t, () => {
+    if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
+  });
+  return dir;
 }
