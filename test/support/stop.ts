@@ -6,15 +6,20 @@ import type { TestContext } from 'node:test';
 import { BIN, defer, minimalEnv } from './cli.ts';
 import { alive, childrenOf, commandLine, compileC } from './storage.ts';
 
-/** Creates `dirs` stream directories of `files` empty segments under `root`, in C: Node would take seconds longer. */
+/**
+ * Creates `dirs` stream directories of `files` empty segments under `root`, every entry dated
+ * `age` seconds ago (its directory after its segments), in C: Node would take seconds longer.
+ */
 const TREE_C = `
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 int main(int argc, char **argv) {
   int dirs = atoi(argv[2]), files = atoi(argv[3]);
+  struct timespec times[2] = { { time(NULL) - atol(argv[4]), 0 }, { time(NULL) - atol(argv[4]), 0 } };
   char path[4096];
   for (int d = 0; d < dirs; d++) {
     snprintf(path, sizeof path, "%s/m3u_proxy_hls_%d", argv[1], d);
@@ -22,17 +27,19 @@ int main(int argc, char **argv) {
     for (int f = 0; f < files; f++) {
       snprintf(path, sizeof path, "%s/m3u_proxy_hls_%d/segment_%05d.ts", argv[1], d, f);
       int fd = open(path, O_CREAT | O_WRONLY, 0644);
-      if (fd < 0 || close(fd) != 0) { perror(path); return 1; }
+      if (fd < 0 || futimens(fd, times) != 0 || close(fd) != 0) { perror(path); return 1; }
     }
+    snprintf(path, sizeof path, "%s/m3u_proxy_hls_%d", argv[1], d);
+    if (utimensat(AT_FDCWD, path, times, 0) != 0) { perror(path); return 1; }
   }
   return 0;
 }
 `;
 
-/** Fills `root` (which exists) with a tree of `dirs` x `files` segments, owned by root. */
-export async function bigTree(workDir: string, root: string, dirs: number, files: number): Promise<void> {
+/** Fills `root` (which exists) with a tree of `dirs` x `files` segments, owned by root, every entry `age` seconds old. */
+export async function bigTree(workDir: string, root: string, dirs: number, files: number, age = 0): Promise<void> {
   const program = compileC(workDir, 'make-tree', TREE_C);
-  const child = spawn(program, [root, String(dirs), String(files)], { stdio: 'inherit' });
+  const child = spawn(program, [root, String(dirs), String(files), String(age)], { stdio: 'inherit' });
   const code = await new Promise((resolve) => child.on('close', resolve));
   if (code !== 0) throw new Error(`make-tree exited ${String(code)}`);
 }
