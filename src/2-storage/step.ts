@@ -4,7 +4,7 @@ import type { Config } from '../1-config/resolve.ts';
 import { systemUserDb, type UserDb } from '../1-config/users.ts';
 import type { Output } from '../output.ts';
 import type { Stop } from '../stop.ts';
-import { applyStorage, parallel, place, type StorageResult } from './apply.ts';
+import { applyStorage, type StorageResult } from './apply.ts';
 import { logResult, logSweep } from './log.ts';
 import { plural } from './names.ts';
 import { observe } from './observe.ts';
@@ -12,6 +12,7 @@ import { isShared, planStorage } from './plan.ts';
 import type { ProxyUser } from './reach.ts';
 import { sweepHere, type SweepReport } from './sweep.ts';
 import { withinHlsDir } from './top.ts';
+import { parallel, place } from './walk-tree.ts';
 
 export interface StepOptions {
   readonly dryRun: boolean;
