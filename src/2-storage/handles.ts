@@ -6,6 +6,7 @@
 // what it examined and nothing else.
 
 import { chownSync, closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs';
+import type { Name } from './names.ts';
 
 /** Linux's O_PATH (the same value on x86_64 and arm64): a handle that opens nothing, so a device or FIFO planted here does nothing. */
 export const O_PATH = 0o10000000;
@@ -25,7 +26,7 @@ export function sameEntry(now: Identity, examined: Identity): boolean {
 }
 
 /** Opens directory `name` of the working directory for reading; a link in its place is refused (ELOOP, ENOTDIR). */
-export function openDirectory(name: Buffer | string): number {
+export function openDirectory(name: Name): number {
   return openSync(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 }
 
@@ -41,7 +42,7 @@ export type Verified = 'changed' | 'not-the-same' | 'linked';
  * Re-owns entry `name` of the working directory only if the handle opened on it is the entry
  * `examined` describes, a non-directory still with one link: one more name could be outside.
  */
-export function chownVerified(name: Buffer, examined: Identity, uid: number, gid: number): Verified {
+export function chownVerified(name: Name, examined: Identity, uid: number, gid: number): Verified {
   const fd = openSync(name, O_PATH | O_NOFOLLOW);
   try {
     const now = fstatSync(fd);

@@ -1,6 +1,7 @@
 // Jobs of a walk: the top-level directories it is split into, and what each process reports for them.
 
 import type { Stats } from 'node:fs';
+import type { Name } from './names.ts';
 import type { Pace } from './pace.ts';
 
 /** What was examined of a top-level directory: enough to check its handle, and for the sweep, its age and size. */
@@ -8,11 +9,11 @@ export type JobStat = Pick<Stats, 'dev' | 'ino' | 'mode' | 'uid' | 'size' | 'blo
 
 /** A top-level directory to walk, as examined. Its size in bytes grows with its entries: an estimate of the work. */
 export interface Job {
-  readonly name: Buffer;
+  readonly name: Name;
   readonly stat: JobStat;
 }
 
-export function job(name: Buffer, stat: Stats): Job {
+export function job(name: Name, stat: Stats): Job {
   const { dev, ino, mode, uid, size, blocks, atimeMs, mtimeMs } = stat;
   return { name, stat: { dev, ino, mode, uid, size, blocks, atimeMs, mtimeMs } };
 }
@@ -24,7 +25,7 @@ export interface WireJob {
 }
 
 export function toWire(j: Job): WireJob {
-  return { name: j.name.toString('base64'), stat: j.stat };
+  return { name: Buffer.from(j.name).toString('base64'), stat: j.stat };
 }
 
 export function fromWire(j: WireJob): Job {

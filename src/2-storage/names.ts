@@ -1,13 +1,27 @@
 // Names as the kernel gives them: bytes, shown escaped wherever a person or a JSON reader sees them; and counts in words.
 
 import { isUtf8 } from 'node:buffer';
+import { readdirSync } from 'node:fs';
+
+/** A name in a directory: a string where it is valid UTF-8 (Node is fastest with those), else its bytes. */
+export type Name = string | Buffer;
+
+/**
+ * The names in the working directory, exactly: as strings, unless one is not valid UTF-8 (Node
+ * decodes it to U+FFFD, which would name nothing); then every name of that directory as bytes.
+ */
+export function listNames(): Name[] {
+  const names = readdirSync('.');
+  return names.some((n) => n.includes('\uFFFD')) ? readdirSync('.', { encoding: 'buffer' }) : names;
+}
 
 /** The proxy's per-stream directories: the only entries the sweep removes, and in a shared directory, re-owns. */
 export const STREAM_DIR_PREFIX = 'm3u_proxy_hls_';
 const PREFIX = Buffer.from(STREAM_DIR_PREFIX);
 
 /** Whether `name` is that of a stream directory, byte for byte. */
-export function isStreamName(name: Buffer): boolean {
+export function isStreamName(name: Name): boolean {
+  if (typeof name === 'string') return name.startsWith(STREAM_DIR_PREFIX);
   return name.length >= PREFIX.length && name.subarray(0, PREFIX.length).equals(PREFIX);
 }
 
@@ -39,7 +53,8 @@ function sequenceLength(lead: number): number {
  * `name` as text that says exactly which bytes it is: valid UTF-8 as itself, every other byte as
  * `\xNN`, a backslash as `\\`, and control characters escaped.
  */
-export function showName(name: Buffer): string {
+export function showName(name: Name): string {
+  if (typeof name === 'string') return escapeText(name);
   if (isUtf8(name)) return escapeText(name.toString('utf8'));
   let out = '';
   for (let i = 0; i < name.length;) {
@@ -57,7 +72,7 @@ export function showName(name: Buffer): string {
 }
 
 /** A path from its names, each shown as `showName` shows it. */
-export function showPath(names: readonly Buffer[]): string {
+export function showPath(names: readonly Name[]): string {
   return names.map(showName).join('/');
 }
 

@@ -4,6 +4,7 @@ import { constants, fchownSync, lchownSync, lstatSync, readFileSync, type Stats 
 import { errnoCode, reason } from '../errors.ts';
 import { canChown, chownVerified } from './handles.ts';
 import { name, type Counts, type Job, type Place, type Task } from './jobs.ts';
+import type { Name } from './names.ts';
 import { emptyOwnershipCounts, type OwnershipCounts } from './ownership-counts.ts';
 import { Walk, type Frame, type Skip, type Visitor } from './tree.ts';
 
@@ -49,7 +50,7 @@ export class Ownership implements Visitor {
     this.status = status;
   }
 
-  visit(entry: Buffer, walk: Walk): Stats | undefined {
+  visit(entry: Name, walk: Walk): Stats | undefined {
     let stat: Stats;
     try {
       stat = lstatSync(entry);
@@ -61,7 +62,7 @@ export class Ownership implements Visitor {
   }
 
   /** Counts one examined entry of the working directory and re-owns it if it differs; true for a directory to walk into. */
-  examine(entry: Buffer, stat: Stats, walk: Walk): boolean {
+  examine(entry: Name, stat: Stats, walk: Walk): boolean {
     const { uid, gid, dev, apply } = this.options;
     const c = this.counts;
     c.checked++;
@@ -96,7 +97,7 @@ export class Ownership implements Visitor {
     name(this.counts[PATHS[why]], why === 'unreadable' && error !== undefined ? `${path}: ${reason(error)}` : path);
   }
 
-  private reown(entry: Buffer, stat: Stats, walk: Walk): void {
+  private reown(entry: Name, stat: Stats, walk: Walk): void {
     const c = this.counts;
     try {
       if (rootOnly(walk.here())) {

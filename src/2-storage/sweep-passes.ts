@@ -8,6 +8,7 @@ import { futimesSync, lstatSync, rmdirSync, unlinkSync, type Stats } from 'node:
 import { errnoCode, reason } from '../errors.ts';
 import type { Identity } from './handles.ts';
 import type { Job } from './jobs.ts';
+import type { Name } from './names.ts';
 import type { SweepOptions } from './sweep-counts.ts';
 import type { Frame, Skip, Visitor, Walk } from './tree.ts';
 
@@ -34,7 +35,7 @@ export class Scan implements Visitor {
     this.bytes = self.blocks * 512;
   }
 
-  visit(entry: Buffer): Identity | undefined {
+  visit(entry: Name): Identity | undefined {
     let stat: Stats;
     try {
       stat = lstatSync(entry);
@@ -67,7 +68,7 @@ export class Remove implements Visitor {
     this.dev = dev;
   }
 
-  visit(entry: Buffer, walk: Walk): Identity | undefined {
+  visit(entry: Name, walk: Walk): Identity | undefined {
     try {
       unlinkSync(entry);
       return undefined;

@@ -6,9 +6,9 @@
 // it goes, with its contents. The walk is the ownership walk's: directories entered by verified
 // handles, never a link followed, never another filesystem entered.
 
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { job, name, type Job, type Place } from './jobs.ts';
-import { isStreamName, showName } from './names.ts';
+import { isStreamName, listNames, showName } from './names.ts';
 import { now } from './pace.ts';
 import { runJobs, type ParallelOptions } from './parallel.ts';
 import { futureNote, type SweepCounts, type SweepOptions } from './sweep-counts.ts';
@@ -47,7 +47,7 @@ export async function sweepHere(at: Place, request: SweepRequest, run: Omit<Para
   const task = new SweepTask(options);
   const c = task.counts;
   const jobs: Job[] = [];
-  for (const entry of readdirSync('.', { encoding: 'buffer' })) {
+  for (const entry of listNames()) {
     if (!isStreamName(entry)) continue;
     const stat = lstatSync(entry, { throwIfNoEntry: false });
     if (stat === undefined) continue;

@@ -7,19 +7,19 @@
 // walk goes on from its parent's handle. The working directory is process-wide, which is why
 // parallel walks run in helper processes, not threads.
 
-import { closeSync, fstatSync, readdirSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, type Stats } from 'node:fs';
 import { errnoCode } from '../errors.ts';
 import { enterHandle, openDirectory, sameEntry, type Identity } from './handles.ts';
-import { showPath } from './names.ts';
+import { listNames, showPath, type Name } from './names.ts';
 import type { Pace } from './pace.ts';
 
 /** A directory the walk is in: its name, its handle, its state when opened, and its names. */
 export interface Frame {
-  readonly name: Buffer;
+  readonly name: Name;
   readonly fd: number;
   /** fstat of the handle when it was opened, before anything inside it changed. */
   readonly stat: Stats;
-  readonly names: readonly Buffer[];
+  readonly names: readonly Name[];
   next: number;
 }
 
@@ -29,7 +29,7 @@ export type Skip = 'vanished' | 'unreadable' | 'changed';
 /** What a walk reports to the code that decides what to do with each entry. */
 export interface Visitor {
   /** One entry of the working directory; return what was examined of a directory to walk into it. */
-  visit(name: Buffer, walk: Walk): Identity | undefined;
+  visit(name: Name, walk: Walk): Identity | undefined;
   /** In the parent, after the walk left `frame`; its handle is still open. */
   left?(frame: Frame, walk: Walk): void;
   /** For each directory still open when the walk is abandoned (stopped or failed), innermost first. */
@@ -63,7 +63,7 @@ export class Walk {
   }
 
   /** The path of `name` in the working directory, from HLS_TEMP_DIR, shown escaped. */
-  path(name?: Buffer): string {
+  path(name?: Name): string {
     const names = this.frames.map((f) => f.name);
     return showPath(name === undefined ? names : [...names, name]);
   }
@@ -74,7 +74,7 @@ export class Walk {
   }
 
   /** Walks directory `name` of HLS_TEMP_DIR, examined as `examined`, depth first; returns in HLS_TEMP_DIR. */
-  async run(name: Buffer, examined: Identity, visitor: Visitor): Promise<void> {
+  async run(name: Name, examined: Identity, visitor: Visitor): Promise<void> {
     if (!this.open(name, examined, visitor)) return;
     try {
       for (let top = this.frames.at(-1); top !== undefined; top = this.frames.at(-1)) {
@@ -95,7 +95,7 @@ export class Walk {
   }
 
   /** Opens, checks and enters directory `name`; false (and reported) when it cannot. */
-  private open(name: Buffer, examined: Identity, visitor: Visitor): boolean {
+  private open(name: Name, examined: Identity, visitor: Visitor): boolean {
     let fd: number;
     try {
       fd = openDirectory(name);
@@ -112,7 +112,7 @@ export class Walk {
       }
       enterHandle(fd);
       try {
-        this.frames.push({ name, fd, stat, names: readdirSync('.', { encoding: 'buffer' }), next: 0 });
+        this.frames.push({ name, fd, stat, names: listNames(), next: 0 });
       } catch (error) {
         enterHandle(parent);
         throw error;
@@ -124,7 +124,7 @@ export class Walk {
     }
   }
 
-  private skip(name: Buffer, error: unknown, visitor: Visitor): false {
+  private skip(name: Name, error: unknown, visitor: Visitor): false {
     const why = skipFor(error);
     if (why === undefined) throw error;
     visitor.skipped?.(this.path(name), why, error);

@@ -1,9 +1,9 @@
 // The ownership walk of HLS_TEMP_DIR: its top level here, then one top-level directory at a time, shared with helpers.
 
-import { fstatSync, lstatSync, readdirSync } from 'node:fs';
+import { fstatSync, lstatSync } from 'node:fs';
 import type { Stop } from '../stop.ts';
 import { job, name, type Job, type Place } from './jobs.ts';
-import { isStreamName, showName } from './names.ts';
+import { isStreamName, listNames, showName } from './names.ts';
 import { NotPermitted, OwnershipTask, type OwnershipCounts, type OwnershipOptions } from './ownership.ts';
 import { Pace, now } from './pace.ts';
 import { runJobs, type ParallelOptions } from './parallel.ts';
@@ -53,7 +53,7 @@ export async function walkTree(plan: StoragePlan, home: Home, options: WalkOptio
   let stopped: string | undefined;
   let helpers = 0;
   try {
-    for (const entry of readdirSync('.', { encoding: 'buffer' })) {
+    for (const entry of listNames()) {
       const pause = at.pace.tick();
       if (pause !== undefined) await pause;
       if (plan.walk !== 'stream-dirs') {
