@@ -78,7 +78,12 @@ export class Remove implements Visitor {
       // Linux's unlink says EISDIR for a directory: walk into it, unless a filesystem was mounted there since.
       if (code === 'EISDIR') {
         const stat = lstatSync(entry, { throwIfNoEntry: false });
-        if (stat?.isDirectory() === true && stat.dev === this.dev) return stat;
+        if (stat === undefined) return undefined;
+        if (stat.isDirectory() && stat.dev === this.dev) return stat;
+        if (stat.dev !== this.dev) {
+          this.failure ??= `${walk.path(entry)}: another filesystem is mounted there`;
+          return undefined;
+        }
       }
       this.fail(walk.path(entry), error);
       return undefined;

@@ -31,11 +31,15 @@ export function createMissing(plan: StoragePlan): string[] {
     }
     created.push(dir);
     // umask 077 would leave it 0700 root, which the proxy's user cannot pass through.
-    const fd = openDirectory(dir);
     try {
-      if ((fstatSync(fd).mode & 0o7777) !== 0o755) fchmodSync(fd, 0o755);
-    } finally {
-      closeSync(fd);
+      const fd = openDirectory(dir);
+      try {
+        if ((fstatSync(fd).mode & 0o7777) !== 0o755) fchmodSync(fd, 0o755);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      throw storageError(plan.path, `cannot set the mode of ${dir}`, error);
     }
   }
   return created;

@@ -105,23 +105,25 @@ export class Walk {
     const parent = this.frames.at(-1)?.fd ?? this.home;
     try {
       const stat = fstatSync(fd);
-      if (!sameEntry(stat, examined)) {
-        closeSync(fd);
-        visitor.skipped?.(this.path(name), 'changed');
-        return false;
+      if (sameEntry(stat, examined)) {
+        enterHandle(fd);
+        let names: Name[];
+        try {
+          names = listNames();
+        } catch (error) {
+          enterHandle(parent);
+          throw error;
+        }
+        this.frames.push({ name, fd, stat, names, next: 0 });
+        return true;
       }
-      enterHandle(fd);
-      try {
-        this.frames.push({ name, fd, stat, names: listNames(), next: 0 });
-      } catch (error) {
-        enterHandle(parent);
-        throw error;
-      }
-      return true;
     } catch (error) {
       closeSync(fd);
       return this.skip(name, error, visitor);
     }
+    closeSync(fd);
+    visitor.skipped?.(this.path(name), 'changed');
+    return false;
   }
 
   private skip(name: Name, error: unknown, visitor: Visitor): false {
