@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
 import { test } from 'node:test';
+import { canChown } from '../../src/2-storage/handles.ts';
 import { isStreamName, showName, showPath } from '../../src/2-storage/names.ts';
 import type { Observation } from '../../src/2-storage/observe.ts';
 import { describePlan, isShared, planStorage } from '../../src/2-storage/plan.ts';
@@ -119,4 +120,13 @@ test('the temporary name of an atomic write fits in 255 bytes, and never splits 
   assert.ok(Buffer.byteLength(wide) <= 255);
   assert.doesNotMatch(Buffer.from(wide).toString('latin1'), /\xc3\./, 'no half character before the suffix');
   assert.equal(temporaryName('/etc/supervisor/supervisord.conf', 7, 35), '/etc/supervisor/.supervisord.conf.7.z.tmp');
+});
+
+test('one refused entry or a refusal of all: CAP_CHOWN is read from the effective capabilities', () => {
+  const status = (caps: string) => () => `Name:\tnode\nCapInh:\t0000000000000000\nCapEff:\t${caps}\nCapBnd:\t000001ffffffffff\n`;
+  assert.equal(canChown(status('000001ffffffffff')), true, 'root');
+  assert.equal(canChown(status('00000000a80425fb')), true, 'Docker\'s default set');
+  assert.equal(canChown(status('00000000a80425fa')), false, '--cap-drop CHOWN');
+  assert.equal(canChown(status('0000000000000000')), false, 'a plain user');
+  assert.equal(canChown(() => 'Name:\tnode\n'), false, 'no capability line');
 });
