@@ -1,4 +1,4 @@
-// Names as the kernel gives them: bytes, shown escaped wherever a person or a JSON reader sees them; and counts in words.
+// Names exactly as the kernel gives them (strings where they decode losslessly, else bytes), shown escaped; counts in words.
 
 import { isUtf8 } from 'node:buffer';
 import { readdirSync } from 'node:fs';
