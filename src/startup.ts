@@ -103,7 +103,7 @@ export async function startup(config: Config, out: Output, options: StartupOptio
   // a broadcast directory that links lead astray.
   const supervisord = planSupervisord(config, { dryRun: options.dryRun, cwd: options.cwd, euid: options.euid });
   const plan = planExecFirst(config, supervisord, options);
-  if (notEmbedded(config.values) === undefined) await checkBroadcast(config);
+  if (notEmbedded(config.values) === undefined) checkBroadcast(config);
   const { stop } = options;
   stop.check('the configuration');
   for (const line of hostWarning(config.values)) out.warn(line);

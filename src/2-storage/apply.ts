@@ -1,29 +1,22 @@
-// Carries out a storage plan: creates the directory, re-owns it and what is in it, from inside it.
+// Carries out a storage plan: creates and owns the directory, sweeps it, and re-owns what is in it, from inside it.
 
-import { accessSync, chmodSync, chownSync, closeSync, constants, fchownSync, lstatSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
-import { BootstrapError, EXIT, errnoCode, reason } from '../errors.ts';
-import { refuseSystemPath } from './observe.ts';
-import { NotPermitted, OwnershipTask, type OwnershipCounts, type OwnershipOptions } from './ownership.ts';
-import { job, now, type Job } from './jobs.ts';
-import { runJobs } from './parallel.ts';
-import { GITIGNORE, STREAM_DIR_PREFIX, type StoragePlan } from './plan.ts';
+import { accessSync, constants, fstatSync } from 'node:fs';
+import { BootstrapError, EXIT } from '../errors.ts';
+import type { Stop } from '../stop.ts';
+import type { StoragePlan } from './plan.ts';
+import { reachProblem, type ProxyUser } from './reach.ts';
 import { sweepHere, type SweepReport } from './sweep.ts';
-import { TreeChanged, Walk, idOf, type DirId } from './tree.ts';
+import { chmodHome, chownHome, createMissing, storageError, withinDir, writeGitignore, type Home } from './top.ts';
+import { parallel, place, walkTree, type WalkReport } from './walk-tree.ts';
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, W_OK, X_OK } = constants;
-
-export interface WalkReport {
-  readonly counts: OwnershipCounts;
-  readonly helpers: number;
-  readonly seconds: number;
-  /** Why the walk stopped early, if it did. */
-  readonly stopped: string | undefined;
-}
+export type { WalkReport } from './walk-tree.ts';
 
 export interface StorageResult {
   readonly created: readonly string[];
   readonly chowned: boolean;
   readonly chmodded: boolean;
+  /** The directory's owner, group and mode once the step is done (undefined with --dry-run on a missing directory). */
+  readonly now: { readonly uid: number; readonly gid: number; readonly mode: number } | undefined;
   readonly gitignoreWritten: boolean;
   readonly sweep: SweepReport | undefined;
   readonly walk: WalkReport | undefined;
@@ -37,39 +30,12 @@ export interface ApplyOptions {
   /** Sweep stale stream directories before the ownership walk, so nothing is re-owned only to go. */
   readonly sweep: { readonly ageSeconds: number; readonly now: number } | undefined;
   readonly progress?: (checked: number) => void;
-}
-
-/**
- * Runs `body` inside HLS_TEMP_DIR, whose real path is checked once more from inside (the kernel's
- * own name for it: no link swapped in since can hide a system path); the working directory is
- * restored afterwards.
- */
-export async function withinHlsDir<T>(path: string, body: (root: DirId) => Promise<T>): Promise<T> {
-  const home = process.cwd();
-  try {
-    try {
-      process.chdir(path);
-    } catch (error) {
-      throw storageError(path, 'cannot enter it', error);
-    }
-    refuseSystemPath(path, process.cwd());
-    return await body(idOf('.'));
-  } finally {
-    process.chdir(home);
-  }
-}
-
-function storageError(path: string, what: string, error: unknown): BootstrapError {
-  return new BootstrapError(EXIT.STORAGE, `cannot prepare HLS_TEMP_DIR ${path}: ${what}: ${reason(error)}`, { cause: error });
-}
-
-function writable(): boolean {
-  try {
-    accessSync('.', W_OK | X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  /** Ends the sweep and the walk at their next pause, with Interrupted naming "the sweep" or the plan's step. */
+  readonly stop?: Stop;
+  /** The user the proxy runs as, who must reach the directory and write to it; checked when running as root. */
+  readonly proxyUser?: ProxyUser;
+  /** "uid 1234 (alice)", for the log. */
+  readonly describeOwner?: (uid: number) => string;
 }
 
 /** Runs `change` on the directory itself; where it is not permitted, goes on only if the directory is writable anyway. */
@@ -78,9 +44,11 @@ function changeTop(plan: StoragePlan, what: string, euid: number, warnings: stri
     change();
     return true;
   } catch (error) {
-    if (errnoCode(error) !== 'EPERM') throw storageError(plan.path, `cannot ${what}`, error);
-    if (!writable()) {
-      throw new BootstrapError(EXIT.STORAGE, `cannot prepare HLS_TEMP_DIR ${plan.path}: not permitted to ${what} as uid ${euid}, `
+    if (!(error instanceof Error && 'code' in error && error.code === 'EPERM')) throw storageError(plan.target, `cannot ${what}`, error);
+    try {
+      accessSync('.', constants.W_OK | constants.X_OK);
+    } catch {
+      throw new BootstrapError(EXIT.STORAGE, `cannot prepare ${plan.target.variable} ${plan.path}: not permitted to ${what} as uid ${euid}, `
         + `and uid ${euid} cannot write to it`, { cause: error });
     }
     warnings.push(`not permitted to ${what} as uid ${euid}; it is writable by uid ${euid}, so the start goes on`);
@@ -88,103 +56,52 @@ function changeTop(plan: StoragePlan, what: string, euid: number, warnings: stri
   }
 }
 
-function writeGitignore(plan: StoragePlan): boolean {
-  let fd: number;
+/** Refuses (exit 73) a directory the proxy could not use: one this process cannot write, or as root, one WWWUSER cannot reach or write. */
+function checkReach(plan: StoragePlan, home: Home, options: ApplyOptions): void {
   try {
-    fd = openSync('.gitignore', O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
+    // Also what a read-only filesystem says, to root too.
+    accessSync('.', constants.W_OK);
   } catch (error) {
-    // Something by that name appeared since the plan was made: it stays.
-    if (errnoCode(error) === 'EEXIST' || errnoCode(error) === 'ELOOP') return false;
-    throw storageError(plan.path, 'cannot write .gitignore', error);
+    throw storageError(plan.target, 'the proxy could not write to it', error);
   }
-  try {
-    writeSync(fd, GITIGNORE);
-    fchownSync(fd, plan.owner.uid, plan.owner.gid);
-  } catch (error) {
-    if (errnoCode(error) !== 'EPERM') throw storageError(plan.path, 'cannot write .gitignore', error);
-  } finally {
-    closeSync(fd);
-  }
-  return true;
-}
-
-/** Walks the tree under the working directory, re-owning (or with `apply` false, counting) what differs. */
-async function walkTree(plan: StoragePlan, root: DirId, options: ApplyOptions): Promise<WalkReport> {
-  const started = now();
-  const ownership: OwnershipOptions = {
-    uid: plan.owner.uid, gid: plan.owner.gid, dev: lstatSync('.').dev, apply: options.apply,
-  };
-  const task = new OwnershipTask(ownership);
-  const top = new Walk();
-  const jobs: Job[] = [];
-  let stopped: string | undefined;
-  let helpers = 0;
-  try {
-    for (const name of readdirSync('.')) {
-      // In a shared directory only the proxy's own stream directories are anyone's business.
-      if (plan.walk === 'stream-dirs' && !name.startsWith(STREAM_DIR_PREFIX)) continue;
-      let stat;
-      try {
-        stat = lstatSync(name);
-      } catch {
-        task.visitor.vanished();
-        continue;
-      }
-      if (plan.walk === 'stream-dirs' && !stat.isDirectory()) continue;
-      if (task.visitor.visit(name, stat, top)) jobs.push(job(name, idOf(name), stat.size));
-    }
-    const spec = { kind: 'own', options: ownership };
-    const report = await runJobs(jobs, task, spec, { root: process.cwd(), rootId: root, ...(options.progress ? { progress: options.progress } : {}) });
-    helpers = report.helpers;
-    const problem = report.problems[0];
-    if (problem !== undefined) stopped = problem.error;
-  } catch (error) {
-    if (!(error instanceof NotPermitted) && !(error instanceof TreeChanged)) throw error;
-    stopped = error.message;
-  }
-  return { counts: task.counts, helpers, seconds: (now() - started) / 1000, stopped };
+  const problem = options.euid === 0 && options.proxyUser !== undefined ? reachProblem(home.real, options.proxyUser) : undefined;
+  if (problem !== undefined) throw new BootstrapError(EXIT.STORAGE, `cannot prepare ${plan.target.variable} ${plan.path}: ${problem}`);
 }
 
 /**
- * Applies `plan`. Works from inside the directory, whose real path is checked once more after
- * entering it; the working directory is restored before returning.
+ * Applies `plan`. Works from inside the directory, entered through a handle whose real path is
+ * checked once more; the working directory is restored before returning.
  */
 export async function applyStorage(plan: StoragePlan, options: ApplyOptions): Promise<StorageResult> {
   const warnings: string[] = [];
-  const created: string[] = [];
-  if (options.apply) {
-    for (const dir of plan.create) {
-      try {
-        mkdirSync(dir, 0o755);
-        created.push(dir);
-      } catch (error) {
-        if (errnoCode(error) !== 'EEXIST') throw storageError(plan.path, `cannot create ${dir}`, error);
-      }
-    }
-  } else if (plan.walk === 'none') {
-    return { created, chowned: false, chmodded: false, gitignoreWritten: false, sweep: undefined, walk: undefined, warnings };
+  const created = options.apply ? createMissing(plan) : [];
+  if (!options.apply && plan.walk === 'none') {
+    return { created, chowned: false, chmodded: false, now: undefined, gitignoreWritten: false, sweep: undefined, walk: undefined, warnings };
   }
-
-  return withinHlsDir(plan.path, async (root) => {
+  return withinDir(plan.target, async (home) => {
     let chowned = false;
     let chmodded = false;
     let gitignoreWritten = false;
     if (options.apply) {
       const { uid, gid, label } = plan.owner;
-      if (plan.chown) chowned = changeTop(plan, `give it to ${label}`, options.euid, warnings, () => { chownSync('.', uid, gid); });
-      if (plan.chmod) chmodded = changeTop(plan, 'change its mode', options.euid, warnings, () => { chmodSync('.', plan.mode); });
-      if (plan.writeGitignore) gitignoreWritten = writeGitignore(plan);
-      try {
-        accessSync('.', W_OK);
-      } catch (error) {
-        throw storageError(plan.path, 'the proxy could not write to it', error);
+      if (plan.chown) chowned = changeTop(plan, `give it to ${label}`, options.euid, warnings, () => { chownHome(home, uid, gid); });
+      if (plan.chmod) chmodded = changeTop(plan, 'change its mode', options.euid, warnings, () => { chmodHome(home, plan.mode); });
+      if (plan.writeGitignore) {
+        const written = writeGitignore(plan);
+        if (typeof written === 'string') warnings.push(written);
+        else gitignoreWritten = written;
       }
+      checkReach(plan, home, options);
     }
     // A directory just created holds nothing to sweep or re-own.
     const fresh = plan.walk === 'none';
-    const sweep = fresh || options.sweep === undefined ? undefined : await sweepHere(root, { ...options.sweep, apply: options.apply }, options.progress);
-    const walk = fresh ? undefined : await walkTree(plan, root, options);
+    const sweep = fresh || options.sweep === undefined ? undefined : await sweepHere(place(home.fd, 'the sweep', options.stop), {
+      ...options.sweep, apply: options.apply, owners: plan.shared ? [0, plan.owner.uid] : undefined,
+      ...(options.describeOwner ? { describeOwner: options.describeOwner } : {}),
+    }, parallel(options));
+    const walk = fresh ? undefined : await walkTree(plan, home, options);
     if (walk?.stopped !== undefined) warnings.push(`the ownership walk stopped early: ${walk.stopped}`);
-    return { created, chowned, chmodded, gitignoreWritten, sweep, walk, warnings };
+    const after = fstatSync(home.fd);
+    return { created, chowned, chmodded, now: { uid: after.uid, gid: after.gid, mode: after.mode & 0o7777 }, gitignoreWritten, sweep, walk, warnings };
   });
 }

@@ -1,22 +1,17 @@
 // Broadcast storage: HLS_BROADCAST_DIR prepared and measured as upstream's second block did, through the storage and disk steps' own functions.
 
 import type { Config } from '../1-config/resolve.ts';
-import { formatMode } from '../1-config/parse.ts';
 import { Unmeasurable, measure } from '../3-disk/measure.ts';
 import { resultOf, unknownResult, type CheckResult } from '../3-disk/report.ts';
 import { oldScriptSizes, shareText } from '../3-disk/thresholds.ts';
 import { configLimits, judge, type Limits, type Verdict } from '../3-disk/verdict.ts';
-import { BootstrapError } from '../errors.ts';
 import type { Output } from '../output.ts';
-import { applyStorage, type StorageResult } from './apply.ts';
-import { observe, type Observation } from './observe.ts';
-import { describePlan, planStorage, type StoragePlan } from './plan.ts';
-import { walkSummary } from './step.ts';
+import { observe, type Target } from './observe.ts';
+import { prepareDirectory, type StepOptions } from './step.ts';
 
-export interface BroadcastOptions {
-  readonly dryRun: boolean;
-  readonly euid: number;
-  readonly cwd: string;
+/** HLS_BROADCAST_DIR, as the storage step prepares and names it. */
+function broadcastTarget(config: Config): Target {
+  return { variable: 'HLS_BROADCAST_DIR', path: config.values.HLS_BROADCAST_DIR, noun: 'broadcast storage', step: 'the broadcast storage step' };
 }
 
 /** Whether HLS_BROADCAST_DIR needs preparing of its own: broadcasts on, in a directory other than HLS_TEMP_DIR. */
@@ -24,37 +19,9 @@ export function ownBroadcastDir(config: Config): boolean {
   return config.values.NETWORK_BROADCAST_ENABLED && config.values.HLS_BROADCAST_DIR !== config.values.HLS_TEMP_DIR;
 }
 
-/** Runs a storage function on HLS_BROADCAST_DIR; its refusals name HLS_TEMP_DIR, the directory it was written for. */
-async function onBroadcastDir<T>(body: () => T | Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    if (!(error instanceof BootstrapError)) throw error;
-    throw new BootstrapError(error.exitCode, error.problems.map((p) => p.replaceAll('HLS_TEMP_DIR', 'HLS_BROADCAST_DIR')), { cause: error });
-  }
-}
-
 /** Refuses, before any step runs, a broadcast directory whose links lead into a system directory or that a file blocks. */
-export async function checkBroadcast(config: Config): Promise<void> {
-  if (ownBroadcastDir(config)) await onBroadcastDir(() => observe(config.values.HLS_BROADCAST_DIR));
-}
-
-function logPrepared(plan: StoragePlan, result: StorageResult, out: Output, dryRun: boolean): void {
-  const mark = dryRun ? '   [dry run] ' : '   ';
-  if (plan.create.length > 0) {
-    out.info(`${mark}Creating broadcast storage directory...`);
-    if (!dryRun) out.info(out.paint.ok(`   ✅ Created: ${plan.path}`));
-  } else {
-    out.info(out.paint.ok(`   ✅ Directory exists: ${plan.path}`));
-  }
-  if (dryRun) for (const line of describePlan(plan)) out.info(`${mark}${line}`);
-  else if (plan.shared) out.info(`   ${plan.path} is a shared sticky directory: it keeps its owner and mode`);
-  else {
-    const did = [result.chowned ? 'owner set' : '', result.chmodded ? 'mode set' : ''].filter(Boolean).join(', ') || 'already right';
-    out.info(`   Owner ${plan.owner.label} (${plan.owner.uid}:${plan.owner.gid}), mode ${formatMode(plan.mode)}: ${did}`);
-  }
-  if (result.walk !== undefined) out.info(`${mark}${walkSummary(result.walk, dryRun)}`);
-  for (const warning of result.warnings) out.warn(`   ⚠️  ${warning}`);
+export function checkBroadcast(config: Config): void {
+  if (ownBroadcastDir(config)) observe(broadcastTarget(config));
 }
 
 /** The broadcast directory's own thresholds: a warning below HLS_BROADCAST_DISK_WARN_MB and never critical, as upstream; inodes as HLS_TEMP_DIR's. */
@@ -94,10 +61,11 @@ async function checkSpace(config: Config, out: Output, cwd: string): Promise<Che
 
 /**
  * With NETWORK_BROADCAST_ENABLED, prepares HLS_BROADCAST_DIR as the storage step prepares HLS_TEMP_DIR
- * (system paths refused, no link followed, WWWUSER:WWWGROUP, HLS_DIR_MODE; no sweep: the proxy's
- * BROADCAST_GC_ENABLED collects its segments), checks its space, and logs upstream's block.
+ * (the same function: system paths refused, no link followed, WWWUSER:WWWGROUP, HLS_DIR_MODE; no
+ * sweep, since the proxy's BROADCAST_GC_ENABLED collects its segments), checks its space, and logs
+ * upstream's block.
  */
-export async function broadcastStep(config: Config, out: Output, options: BroadcastOptions): Promise<void> {
+export async function broadcastStep(config: Config, out: Output, options: StepOptions & { readonly cwd: string }): Promise<void> {
   if (!config.values.NETWORK_BROADCAST_ENABLED) {
     out.record('broadcast', { skipped: 'NETWORK_BROADCAST_ENABLED=false' });
     return;
@@ -109,20 +77,8 @@ export async function broadcastStep(config: Config, out: Output, options: Broadc
     out.info('   The same directory as HLS_TEMP_DIR: prepared and measured above');
     out.record('broadcast', { path: dir, same_as_hls_temp_dir: true });
   } else {
-    const { WWWUSER: user, WWWGROUP: group } = config.values;
-    const owner = { uid: user.id, gid: group.id, label: `${config.text.WWWUSER}:${config.text.WWWGROUP}` };
-    const observation: Observation = await onBroadcastDir(() => observe(dir));
-    const plan = planStorage(observation, owner, config.values.HLS_DIR_MODE);
-    let result: StorageResult;
-    try {
-      result = await onBroadcastDir(() => applyStorage(plan, {
-        apply: !options.dryRun, euid: options.euid, sweep: undefined, progress: (checked) => { out.progress(`   Checking: ${checked} entries`); },
-      }));
-    } finally {
-      out.progressDone();
-    }
-    logPrepared(plan, result, out, options.dryRun);
-    out.record('broadcast', { plan, result, disk: await checkSpace(config, out, options.cwd) });
+    const prepared = await prepareDirectory(observe(broadcastTarget(config)), config, out, { ...options, sweep: false });
+    out.record('broadcast', { ...prepared, disk: await checkSpace(config, out, options.cwd) });
   }
   out.info(out.paint.ok('✅ Broadcast storage configured'));
 }

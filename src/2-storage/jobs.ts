@@ -1,27 +1,42 @@
 // Jobs of a walk: the top-level directories it is split into, and what each process reports for them.
 
-import { enter, leave, type DirId } from './tree.ts';
+import type { Stats } from 'node:fs';
+import type { Name } from './names.ts';
+import type { Pace } from './pace.ts';
 
-/** Milliseconds on a monotonic clock; `performance` would load Node's perf_hooks at start-up. */
-export function now(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
-}
+/** What was examined of a top-level directory: enough to check its handle, and for the sweep, its age and size. */
+export type JobStat = Pick<Stats, 'dev' | 'ino' | 'mode' | 'uid' | 'size' | 'blocks' | 'atimeMs' | 'mtimeMs'>;
 
-/** A top-level directory to walk, with its identity as examined. */
+/** A top-level directory to walk, as examined. Its size in bytes grows with its entries: an estimate of the work. */
 export interface Job {
+  readonly name: Name;
+  readonly stat: JobStat;
+}
+
+export function job(name: Name, stat: Stats): Job {
+  const { dev, ino, mode, uid, size, blocks, atimeMs, mtimeMs } = stat;
+  return { name, stat: { dev, ino, mode, uid, size, blocks, atimeMs, mtimeMs } };
+}
+
+/** A job as JSON carries it to a helper: the name's bytes in base64. */
+export interface WireJob {
   readonly name: string;
-  readonly dev: string;
-  readonly ino: string;
-  /** The directory's size in bytes, which grows with its entries: an estimate of the work. */
-  readonly size: number;
+  readonly stat: JobStat;
 }
 
-export function job(name: string, id: DirId, size: number): Job {
-  return { name, dev: id.dev.toString(), ino: id.ino.toString(), size };
+export function toWire(j: Job): WireJob {
+  return { name: Buffer.from(j.name).toString('base64'), stat: j.stat };
 }
 
-export function jobId(j: Job): DirId {
-  return { dev: BigInt(j.dev), ino: BigInt(j.ino) };
+export function fromWire(j: WireJob): Job {
+  return { name: Buffer.from(j.name, 'base64'), stat: j.stat };
+}
+
+/** Where a walk starts and comes back to: HLS_TEMP_DIR, the working directory, held by a handle. */
+export interface Place {
+  readonly home: number;
+  readonly homeStat: Stats;
+  readonly pace: Pace;
 }
 
 /** Counts that add up across processes: numbers are summed, lists concatenated. */
@@ -30,8 +45,8 @@ export type Counts = { checked: number } & Record<string, number | string[]>;
 /** The work done on each job; the same in this process and in a helper. */
 export interface Task<C extends Counts> {
   readonly counts: C;
-  /** Walks `job` from the root (the working directory), and returns with the working directory there. */
-  runJob(job: Job, root: DirId): void;
+  /** Walks `job` from HLS_TEMP_DIR and comes back there, also when it throws. */
+  runJob(job: Job, at: Place): Promise<void>;
 }
 
 /** How a helper rebuilds the task: its kind and its options, as JSON. */
@@ -40,21 +55,27 @@ export interface TaskSpec {
   readonly options: unknown;
 }
 
-/** What a helper reads on stdin. */
+/** What a helper reads on stdin; HLS_TEMP_DIR itself it inherits as descriptor 3. */
 export interface HelperInput {
-  readonly root: string;
-  readonly rootId: { readonly dev: string; readonly ino: string };
+  /** The process that started it: when its parent is no longer this one, the helper stops. */
+  readonly parent: number;
   readonly task: TaskSpec;
-  readonly jobs: readonly Job[];
+  readonly jobs: readonly WireJob[];
 }
 
-/** Why a helper stopped early: the tree changed, re-owning was refused, or it failed outright. */
-export type HelperFailure = 'tree-changed' | 'not-permitted' | 'failed';
+/** The descriptor on which a helper finds HLS_TEMP_DIR. */
+export const HELPER_HOME_FD = 3;
+
+/** Why a helper stopped early: re-owning was refused, it was asked to stop, or it failed outright. */
+export type HelperFailure = 'not-permitted' | 'stopped' | 'failed';
 
 /** What a helper writes as its last line. */
 export type HelperResult =
   | { readonly ok: true; readonly counts: Counts }
   | { readonly ok: false; readonly error: string; readonly failure: HelperFailure; readonly counts?: Counts };
+
+/** How many paths of each kind a process names; the rest are only counted. */
+export const NAMED = 10;
 
 export function addCounts(target: Counts, from: Counts): void {
   for (const [key, value] of Object.entries(from)) {
@@ -64,13 +85,7 @@ export function addCounts(target: Counts, from: Counts): void {
   }
 }
 
-/**
- * Enters a job's directory from the root, runs `body` there, and comes back. If `body` throws,
- * the working directory is wherever the walk stopped.
- */
-export function withinJob(j: Job, root: DirId, body: (id: DirId) => void): void {
-  const id = jobId(j);
-  enter(j.name, id);
-  body(id);
-  leave(root);
+/** Adds `path` to `list` unless it already names NAMED paths. */
+export function name(list: string[], path: string): void {
+  if (list.length < NAMED) list.push(path);
 }

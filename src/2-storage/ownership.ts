@@ -1,56 +1,32 @@
-// Re-owns what is not already right inside HLS_TEMP_DIR, and never anything a link could lead outside it.
+// Re-owns what is not already right inside HLS_TEMP_DIR, through handles checked to be what was examined.
 
-import { closeSync, constants, fchownSync, fstatSync, lchownSync, openSync, readFileSync, type Stats } from 'node:fs';
-import { errnoCode } from '../errors.ts';
-import { withinJob, type Counts, type Job, type Task } from './jobs.ts';
-import { Walk, type DirId, type Visitor } from './tree.ts';
+import { constants, fchownSync, lchownSync, lstatSync, readFileSync, type Stats } from 'node:fs';
+import { errnoCode, reason } from '../errors.ts';
+import { canChown, chownVerified } from './handles.ts';
+import { name, type Counts, type Job, type Place, type Task } from './jobs.ts';
+import type { Name } from './names.ts';
+import { emptyOwnershipCounts, type OwnershipCounts } from './ownership-counts.ts';
+import { Walk, type Frame, type Skip, type Visitor } from './tree.ts';
 
-const { S_IFMT, S_IFLNK, S_IFDIR, S_IFCHR, S_IFBLK, O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
+const { S_IFMT, S_IFLNK, S_IFDIR, S_IFCHR, S_IFBLK } = constants;
 
-/** How many hard-linked files the report names; the rest are only counted. */
-const NAMED_HARDLINKS = 10;
-
-/** What an ownership walk found and did; every field sums across helper processes. */
-export interface OwnershipCounts {
-  checked: number;
-  reowned: number;
-  /** Symbolic links: left alone, never followed. */
-  symlinks: number;
-  /** Non-directories with more than one link: one of them may be outside, so they are left alone. */
-  hardlinks: number;
-  hardlinkPaths: string[];
-  /** Mount points of other filesystems: not descended into. */
-  otherFilesystem: number;
-  /** Device nodes: giving one away would give the device. */
-  devices: number;
-  /** Names that are not valid UTF-8, which Node cannot name exactly. */
-  undecodable: number;
-  /** Entries removed while the walk ran. */
-  vanished: number;
-  /** Directories that could not be entered or listed. */
-  unreadable: number;
-}
-
-export function emptyOwnershipCounts(): OwnershipCounts {
-  return { checked: 0, reowned: 0, symlinks: 0, hardlinks: 0, hardlinkPaths: [], otherFilesystem: 0, devices: 0,
-    undecodable: 0, vanished: 0, unreadable: 0 };
-}
-
-/** Re-owning was refused by the kernel: not root, and not allowed to give files away. */
-export class NotPermitted extends Error {}
+export type { OwnershipCounts } from './ownership-counts.ts';
 
 /**
- * Whether the kernel refuses hard links to files the linker does not own (fs.protected_hardlinks=1).
- * Then no one but root can swap an entry for a link to an outside file between examining and
- * re-owning it, and re-owning by name is safe; otherwise each entry is opened and checked first.
+ * Whether only root can add, rename or remove names in a directory: root owns it and neither its
+ * group nor others may write it (an ACL's named entries need the group bits' write too). Then no
+ * name in it can change between the walk's lstat and its lchown, so the name is as safe as a
+ * handle, at two system calls instead of five; directories are re-owned only as the walk leaves
+ * them, so this holds while their entries are re-owned.
  */
-export function hardlinksProtected(read = (path: string) => readFileSync(path, 'utf8')): boolean {
-  try {
-    return read('/proc/sys/fs/protected_hardlinks').trim() === '1';
-  } catch {
-    return false;
-  }
+function rootOnly(dir: Stats): boolean {
+  return dir.uid === 0 && (dir.mode & 0o022) === 0;
 }
+
+const PATHS = { vanished: 'vanishedPaths', unreadable: 'unreadablePaths', changed: 'changedPaths' } as const;
+
+/** Re-owning is refused for every entry alike (no CAP_CHOWN, a read-only filesystem, an unmapped id): the walk stops. */
+export class NotPermitted extends Error {}
 
 export interface OwnershipOptions {
   readonly uid: number;
@@ -59,96 +35,106 @@ export interface OwnershipOptions {
   readonly dev: number;
   /** False for --dry-run: count what would change, change nothing. */
   readonly apply: boolean;
-  /** Known already, or read on the first re-own: a walk that changes nothing never needs it. */
-  readonly hardlinksProtected?: boolean;
-}
-
-/** Changes the owner of `name` only if it is still the entry `stat` describes, with one link. */
-function chownVerified(name: string, stat: Stats, uid: number, gid: number): boolean {
-  const fd = openSync(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-  try {
-    const now = fstatSync(fd);
-    if (now.dev !== stat.dev || now.ino !== stat.ino || (!now.isDirectory() && now.nlink > 1)) return false;
-    fchownSync(fd, uid, gid);
-    return true;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** The visitor that re-owns entries; `counts` says what it did. */
 export class Ownership implements Visitor {
   readonly counts = emptyOwnershipCounts();
   private readonly options: OwnershipOptions;
-  private protectedLinks: boolean | undefined;
+  private readonly status: () => string;
+  private capable: boolean | undefined;
 
-  constructor(options: OwnershipOptions) {
+  /** `status`: /proc/self/status, read on the first refusal to tell one refused entry from a refusal of all. */
+  constructor(options: OwnershipOptions, status = () => readFileSync('/proc/self/status', 'utf8')) {
     this.options = options;
-    this.protectedLinks = options.hardlinksProtected;
+    this.status = status;
   }
 
-  visit(name: string, stat: Stats, walk: Walk): boolean {
-    const { uid, gid, dev } = this.options;
-    const counts = this.counts;
-    counts.checked++;
-    const type = stat.mode & S_IFMT;
-    if (type === S_IFLNK) {
-      counts.symlinks++;
-      return false;
-    }
-    if (stat.dev !== dev) {
-      counts.otherFilesystem++;
-      return false;
-    }
-    // Node reads names as UTF-8; U+FFFD means the name on disk is something else.
-    if (name.includes('\uFFFD')) {
-      counts.undecodable++;
-      return false;
-    }
-    if (type === S_IFCHR || type === S_IFBLK) {
-      counts.devices++;
-      return false;
-    }
-    const directory = type === S_IFDIR;
-    if (stat.uid === uid && stat.gid === gid) return directory;
-    if (!directory && stat.nlink > 1) {
-      counts.hardlinks++;
-      if (counts.hardlinkPaths.length < NAMED_HARDLINKS) counts.hardlinkPaths.push(walk.path(name));
-      return false;
-    }
-    if (this.options.apply && !this.chown(name, stat)) return directory;
-    counts.reowned++;
-    return directory;
-  }
-
-  vanished(): void {
-    this.counts.vanished++;
-  }
-
-  unreadable(): void {
-    this.counts.unreadable++;
-  }
-
-  /** Re-owns one entry; false if it changed under the walk and was left alone. */
-  private chown(name: string, stat: Stats): boolean {
-    const { uid, gid } = this.options;
+  visit(entry: Name, walk: Walk): Stats | undefined {
+    let stat: Stats;
     try {
-      this.protectedLinks ??= hardlinksProtected();
-      if (this.protectedLinks) {
-        lchownSync(name, uid, gid);
-        return true;
-      }
-      return chownVerified(name, stat, uid, gid);
+      stat = lstatSync(entry);
     } catch (error) {
-      const code = errnoCode(error);
-      if (code === 'ENOENT') {
-        this.counts.vanished++;
-        return false;
+      this.failed(walk.path(entry), error);
+      return undefined;
+    }
+    return this.examine(entry, stat, walk) ? stat : undefined;
+  }
+
+  /** Counts one examined entry of the working directory and re-owns it if it differs; true for a directory to walk into. */
+  examine(entry: Name, stat: Stats, walk: Walk): boolean {
+    const { uid, gid, dev, apply } = this.options;
+    const c = this.counts;
+    c.checked++;
+    const type = stat.mode & S_IFMT;
+    if (type === S_IFLNK) c.symlinks++;
+    else if (stat.dev !== dev) c.otherFilesystem++;
+    else if (type === S_IFCHR || type === S_IFBLK) c.devices++;
+    // A directory is re-owned through the handle the walk opens on it, as it leaves it.
+    else if (type === S_IFDIR) return true;
+    else if (stat.uid === uid && stat.gid === gid) return false;
+    else if (stat.nlink > 1) {
+      c.hardlinks++;
+      name(c.hardlinkPaths, walk.path(entry));
+    } else if (!apply) c.reowned++;
+    else this.reown(entry, stat, walk);
+    return false;
+  }
+
+  left(frame: Frame, walk: Walk): void {
+    const { uid, gid, apply } = this.options;
+    if (frame.stat.uid === uid && frame.stat.gid === gid) return;
+    try {
+      if (apply) fchownSync(frame.fd, uid, gid);
+      this.counts.reowned++;
+    } catch (error) {
+      this.failed(walk.path(frame.name), error);
+    }
+  }
+
+  skipped(path: string, why: Skip, error?: unknown): void {
+    this.counts[why]++;
+    name(this.counts[PATHS[why]], why === 'unreadable' && error !== undefined ? `${path}: ${reason(error)}` : path);
+  }
+
+  private reown(entry: Name, stat: Stats, walk: Walk): void {
+    const c = this.counts;
+    try {
+      if (rootOnly(walk.here())) {
+        lchownSync(entry, this.options.uid, this.options.gid);
+        c.reowned++;
+        return;
       }
-      if (code === 'EPERM') throw new NotPermitted(`not permitted to give ${name} to ${uid}:${gid}`, { cause: error });
-      // A FIFO or socket cannot be opened to be checked: it stays as it is.
-      if (code === 'ENXIO' || code === 'ELOOP') return false;
-      throw error;
+      const verified = chownVerified(entry, stat, this.options.uid, this.options.gid);
+      if (verified === 'changed') c.reowned++;
+      else if (verified === 'linked') {
+        c.hardlinks++;
+        name(c.hardlinkPaths, walk.path(entry));
+      } else this.skipped(walk.path(entry), 'changed');
+    } catch (error) {
+      this.failed(walk.path(entry), error);
+    }
+  }
+
+  /** One entry could not be examined or re-owned: counted and named, unless every entry would fail alike. */
+  private failed(path: string, error: unknown): void {
+    const { uid, gid } = this.options;
+    const code = errnoCode(error);
+    if (code === 'ENOENT') {
+      this.skipped(path, 'vanished');
+      return;
+    }
+    if (code === 'EPERM' && !(this.capable ??= this.mayChown())) throw new NotPermitted(`not permitted to give ${path} to ${uid}:${gid}`, { cause: error });
+    if (code === 'EINVAL' || code === 'EROFS') throw new NotPermitted(`cannot give ${path} to ${uid}:${gid}: ${reason(error)}`, { cause: error });
+    this.counts.refused++;
+    name(this.counts.refusedPaths, `${path}: ${reason(error)}`);
+  }
+
+  private mayChown(): boolean {
+    try {
+      return canChown(this.status);
+    } catch {
+      return false;
     }
   }
 }
@@ -163,17 +149,7 @@ export class OwnershipTask implements Task<OwnershipCounts & Counts> {
     this.counts = this.visitor.counts as OwnershipCounts & Counts;
   }
 
-  runJob(j: Job, root: DirId): void {
-    try {
-      withinJob(j, root, (id) => {
-        new Walk(j.name).run(id, this.visitor);
-      });
-    } catch (error) {
-      // Entering the job's directory failed, so the walk is still at the root.
-      const code = errnoCode(error);
-      if (code === 'ENOENT') this.visitor.vanished();
-      else if (code === 'EACCES') this.visitor.unreadable();
-      else throw error;
-    }
+  async runJob(j: Job, at: Place): Promise<void> {
+    await new Walk(at.home, at.homeStat, at.pace).run(j.name, j.stat, this.visitor);
   }
 }

@@ -2,22 +2,22 @@
 //
 // A walk costs one or two system calls per entry, so on a large volume its time is the kernel's,
 // and a second core halves it. Helpers are processes because each walk needs its own working
-// directory. They start only when the walk has run long enough to pay for a Node start-up.
+// directory. They start only when the walk has run long enough to pay for a Node start-up, they
+// inherit HLS_TEMP_DIR as a handle rather than find it again by name, and a stop ends them.
 
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { addCounts, now, type Counts, type HelperFailure, type HelperInput, type HelperResult, type Job, type Task, type TaskSpec } from './jobs.ts';
-import type { DirId } from './tree.ts';
+import { addCounts, type Counts, type HelperFailure, type Job, type Place, type Task, type TaskSpec } from './jobs.ts';
+import { now } from './pace.ts';
+import { startHelper, type Helper } from './spawn-helper.ts';
 
 export interface ParallelOptions {
-  /** The root's path as the kernel names it, for helpers to enter. */
-  readonly root: string;
-  readonly rootId: DirId;
+  readonly at: Place;
   /** At most this many helpers; 0 walks here alone. */
   readonly maxHelpers?: number;
   /** Called now and then with the number of entries checked so far, across processes. */
   readonly progress?: (checked: number) => void;
+  /** Stop requests: the helpers are told at once (the walk here stops at its next pause). */
+  readonly onStop?: (listener: () => void) => () => void;
 }
 
 /** Start helpers once the walk has run this long and this many jobs remain... */
@@ -34,67 +34,26 @@ export interface ParallelReport {
   readonly problems: { readonly failure: HelperFailure; readonly error: string }[];
 }
 
-function helperPath(): string {
-  // In the build this code is dist/cli.cjs, beside helper.cjs; under the test runner it is the .ts source.
-  const file = import.meta.url.endsWith('.ts') ? './helper.ts' : './helper.cjs';
-  return fileURLToPath(new URL(file, import.meta.url));
-}
-
-interface Helper {
-  readonly jobs: readonly Job[];
-  checked: number;
-  readonly done: Promise<HelperResult>;
-  stop(): void;
-}
-
-function startHelper(input: HelperInput, onProgress: () => void): Helper {
-  const child = spawn(process.execPath, ['--', helperPath()], { stdio: ['pipe', 'pipe', 'inherit'], env: {} });
-  const helper: Omit<Helper, 'done'> & { done?: Promise<HelperResult> } = {
-    jobs: input.jobs, checked: 0, stop: () => child.kill('SIGTERM'),
-  };
-  let result: HelperResult | undefined;
-  let buffered = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.startsWith('progress ')) {
-        helper.checked = Number(line.slice(9));
-        onProgress();
-      } else if (line.startsWith('result ')) {
-        result = JSON.parse(line.slice(7)) as HelperResult;
-      }
-    }
-  });
-  helper.done = new Promise((resolve) => {
-    child.on('error', (error) => {
-      resolve({ ok: false, error: error.message, failure: 'failed' });
-    });
-    child.on('close', (code, signal) => {
-      resolve(result ?? { ok: false, error: `a helper process exited with ${signal ?? String(code)}`, failure: 'failed' });
-    });
-  });
-  child.stdin.end(JSON.stringify(input));
-  return helper as Helper;
-}
-
-/** Splits `jobs` into `parts` nearly equal runs. */
+/** Splits `items` into `parts` nearly equal runs. */
 function split<T>(items: readonly T[], parts: number): T[][] {
   const runs: T[][] = [];
   for (let i = 0; i < parts; i++) runs.push(items.slice(Math.floor((i * items.length) / parts), Math.floor(((i + 1) * items.length) / parts)));
   return runs.filter((run) => run.length > 0);
 }
 
-/** Runs every job, with the working directory at the root throughout; counts end up in `task.counts`. */
+/** Runs every job, with the working directory at HLS_TEMP_DIR throughout; counts end up in `task.counts`. */
 export async function runJobs<C extends Counts>(jobs: readonly Job[], task: Task<C>, spec: TaskSpec, options: ParallelOptions): Promise<ParallelReport> {
+  const { at } = options;
   const maxHelpers = options.maxHelpers ?? Math.min(availableParallelism() - 1, 3);
   const queue = [...jobs];
   const helpers: Helper[] = [];
   const problems: ParallelReport['problems'] = [];
   const report = (): void => options.progress?.(task.counts.checked + helpers.reduce((sum, h) => sum + h.checked, 0));
   const started = now();
-  const atOnce = jobs.reduce((sum, j) => sum + j.size, 0) >= HELPER_AT_ONCE_BYTES;
+  const atOnce = jobs.reduce((sum, j) => sum + j.stat.size, 0) >= HELPER_AT_ONCE_BYTES;
+  const unlisten = options.onStop?.(() => {
+    for (const helper of helpers) helper.stop();
+  }) ?? (() => undefined);
   let walked = 0;
 
   try {
@@ -106,31 +65,34 @@ export async function runJobs<C extends Counts>(jobs: readonly Job[], task: Task
         const share = Math.floor(((queue.length - keep) * maxHelpers) / (maxHelpers + 1));
         if (share >= maxHelpers) {
           const given = queue.splice(queue.length - share, share);
-          const rootId = { dev: options.rootId.dev.toString(), ino: options.rootId.ino.toString() };
-          for (const run of split(given, maxHelpers)) helpers.push(startHelper({ root: options.root, rootId, task: spec, jobs: run }, report));
+          for (const run of split(given, maxHelpers)) helpers.push(startHelper(at.home, spec, run, report));
         }
       }
       const next = queue.shift();
-      if (next !== undefined) task.runJob(next, options.rootId);
+      if (next !== undefined) await task.runJob(next, at);
       walked++;
       report();
-      // Lets helper progress and results arrive while this process walks.
-      if (helpers.length > 0) await new Promise(setImmediate);
+      // Lets helper progress and stop requests in between jobs, too.
+      const pause = at.pace.tick();
+      if (pause !== undefined) await pause;
     }
-  } catch (error) {
+    for (const helper of helpers) {
+      const result = await helper.done;
+      if (result.counts !== undefined) addCounts(task.counts, result.counts);
+      if (result.ok) continue;
+      // A stop ended it: the pause below says so.
+      if (result.failure === 'stopped') continue;
+      problems.push({ failure: result.failure, error: result.error });
+      // What a failed helper did is already right; what it did not, this process does now.
+      if (result.failure === 'failed') for (const j of helper.jobs) await task.runJob(j, at);
+    }
+    await at.pace.pause();
+  } finally {
+    unlisten();
+    // Stopped or failed here: no helper outlives this walk.
     for (const helper of helpers) helper.stop();
-    throw error;
-  }
-
-  for (const helper of helpers) {
-    const result = await helper.done;
-    if (result.counts !== undefined) addCounts(task.counts, result.counts);
-    if (result.ok) continue;
-    problems.push({ failure: result.failure, error: result.error });
-    // What a failed helper did is already right; what it did not, this process does now.
-    if (result.failure === 'failed') for (const j of helper.jobs) task.runJob(j, options.rootId);
+    await Promise.all(helpers.map((h) => h.done));
   }
   report();
   return { helpers: helpers.length, problems };
 }
-

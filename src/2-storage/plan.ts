@@ -1,10 +1,7 @@
 // Plans the storage step from an observation: what to create, re-own and re-mode. Pure.
 
 import { formatMode } from '../1-config/parse.ts';
-import type { Observation } from './observe.ts';
-
-/** The proxy's per-stream directories, the only entries re-owned inside a shared directory. */
-export const STREAM_DIR_PREFIX = 'm3u_proxy_hls_';
+import type { Observation, Target } from './observe.ts';
 
 export const GITIGNORE = '*\n!.gitignore\n';
 
@@ -16,6 +13,7 @@ export interface Owner {
 }
 
 export interface StoragePlan {
+  readonly target: Target;
   readonly path: string;
   readonly real: string;
   readonly create: readonly string[];
@@ -45,6 +43,7 @@ export function planStorage(observation: Observation, owner: Owner, mode: number
   const shared = current !== undefined && isShared(current.mode);
   const create = observation.missing;
   return {
+    target: observation.target,
     path: observation.path,
     real: observation.real,
     create,

@@ -1,13 +1,18 @@
-// The storage step: observe HLS_TEMP_DIR, plan, apply (or print the plan), and report as the old script did.
+// The storage step and the sweep command: observe a directory, plan, apply (or print the plan), and report.
 
-import { formatMode } from '../1-config/parse.ts';
 import type { Config } from '../1-config/resolve.ts';
-import { formatBytes, type Output } from '../output.ts';
+import { systemUserDb, type UserDb } from '../1-config/users.ts';
+import type { Output } from '../output.ts';
 import type { Stop } from '../stop.ts';
-import { applyStorage, withinHlsDir, type StorageResult, type WalkReport } from './apply.ts';
-import { observe } from './observe.ts';
-import { describePlan, planStorage, STREAM_DIR_PREFIX, type StoragePlan } from './plan.ts';
+import { applyStorage, type StorageResult } from './apply.ts';
+import { logResult, logSweep } from './log.ts';
+import { plural } from './names.ts';
+import { observe, type Observation, type Target } from './observe.ts';
+import { isShared, planStorage, type StoragePlan } from './plan.ts';
+import type { ProxyUser } from './reach.ts';
 import { sweepHere, type SweepReport } from './sweep.ts';
+import { withinDir } from './top.ts';
+import { parallel, place } from './walk-tree.ts';
 
 export interface StepOptions {
   readonly dryRun: boolean;
@@ -16,6 +21,8 @@ export interface StepOptions {
   readonly now: number;
   /** A stop request ends the step at its next safe point. */
   readonly stop: Stop;
+  /** The user and group databases, for WWWUSER's groups and owners' names; the system's by default. */
+  readonly users?: UserDb;
 }
 
 /** Why the startup sweep is off, or undefined when it is on. */
@@ -23,23 +30,6 @@ function sweepOff(config: Config): string | undefined {
   if (!config.values.HLS_STARTUP_SWEEP) return 'HLS_STARTUP_SWEEP=false';
   if (!config.values.HLS_GC_ENABLED) return 'HLS_GC_ENABLED=false';
   return undefined;
-}
-
-/** The sweep's log lines: what went (each, with --dry-run), what stayed and why, what failed. */
-export function logSweep(sweep: SweepReport, out: Output, dryRun: boolean): void {
-  const c = sweep.counts;
-  const mark = dryRun ? '   [dry run] ' : '   ';
-  if (dryRun) for (const name of c.removedNames) out.info(`${mark}would remove ${name}`);
-  const kept = [
-    c.young > 0 ? `${c.young} too young` : '',
-    c.notDirectory > 0 ? `${c.notDirectory} not a directory` : '',
-    c.other > 0 ? `${c.other} for other reasons` : '',
-  ].filter(Boolean);
-  const what = `${plural(c.removed, 'stale stream directory', 'stale stream directories')}, ${formatBytes(c.bytes)}`;
-  const keptText = kept.length > 0 ? `; kept ${kept.join(', ')}` : '';
-  const time = `${sweep.seconds.toFixed(2)} s${sweep.helpers > 0 ? `, ${sweep.helpers + 1} processes` : ''}`;
-  out.info(`${mark}Sweep: ${dryRun ? 'would remove' : 'removed'} ${what}${dryRun ? ' to reclaim' : ' reclaimed'}${keptText} (${time})`);
-  for (const failure of c.failures) out.warn(`   ⚠️  not swept: ${failure}`);
 }
 
 /** The old script's opening lines of the HLS block. */
@@ -51,91 +41,83 @@ export function logHeader(config: Config, out: Output): void {
   out.info(`   HLS_GC_AGE_THRESHOLD: ${config.text.HLS_GC_AGE_THRESHOLD}s`);
 }
 
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
+/** WWWUSER as the kernel will check it: its uid, its primary group (WWWGROUP without an entry) and its supplementary groups. */
+function proxyUser(config: Config, users: UserDb): ProxyUser {
+  const { WWWUSER: user, WWWGROUP: group } = config.values;
+  const entry = user.name === undefined ? users.userById(user.id) : users.userByName(user.name);
+  const gids = entry === undefined ? [group.id] : [entry.gid, ...users.groupsOf(entry.name)];
+  return { uid: user.id, gids, label: `WWWUSER ${config.text.WWWUSER} (uid ${user.id})` };
 }
 
-/** "re-owned 12; left alone: 3 symbolic links, 1 hard-linked file" */
-export function walkSummary(walk: WalkReport, dryRun: boolean): string {
-  const c = walk.counts;
-  const left = [
-    c.symlinks > 0 ? plural(c.symlinks, 'symbolic link') : '',
-    c.hardlinks > 0 ? `${plural(c.hardlinks, 'hard-linked file')} (a link may lead outside)` : '',
-    c.otherFilesystem > 0 ? `${plural(c.otherFilesystem, 'mount point')} of other filesystems` : '',
-    c.devices > 0 ? plural(c.devices, 'device node') : '',
-    c.undecodable > 0 ? `${plural(c.undecodable, 'name')} that are not UTF-8` : '',
-    c.unreadable > 0 ? plural(c.unreadable, 'unreadable directory', 'unreadable directories') : '',
-  ].filter(Boolean);
-  const changed = dryRun ? `would re-own ${c.reowned}` : `re-owned ${c.reowned}`;
-  const time = `${walk.seconds.toFixed(2)} s${walk.helpers > 0 ? `, ${walk.helpers + 1} processes` : ''}`;
-  return `Checked ${plural(c.checked, 'entry', 'entries')} inside in ${time}: ${changed}${left.length > 0 ? `; left alone: ${left.join(', ')}` : ''}`;
+/** "uid 1234 (alice)", or "uid 1234" without an entry. */
+function ownerOf(users: UserDb): (uid: number) => string {
+  return (uid) => {
+    const name = users.userById(uid)?.name;
+    return name === undefined ? `uid ${uid}` : `uid ${uid} (${name})`;
+  };
 }
 
-function logResult(plan: StoragePlan, result: StorageResult, out: Output, dryRun: boolean): void {
-  const mark = dryRun ? '   [dry run] ' : '   ';
-  if (plan.create.length > 0) {
-    out.info(`${mark}Creating HLS storage directory...`);
-    if (!dryRun) out.info(out.paint.ok(`   ✅ Created: ${plan.path}`));
-  } else {
-    out.info(out.paint.ok(`   ✅ Directory exists: ${plan.path}`));
-  }
-  if (dryRun) {
-    for (const line of describePlan(plan)) out.info(`${mark}${line}`);
-  } else if (plan.shared) {
-    out.info(`   ${plan.path} is a shared sticky directory: it keeps its owner and mode; `
-      + `only the proxy's ${STREAM_DIR_PREFIX}* directories in it are re-owned`);
-  } else {
-    const did = [result.chowned ? 'owner set' : '', result.chmodded ? 'mode set' : ''].filter(Boolean).join(', ') || 'already right';
-    out.info(`   Owner ${plan.owner.label} (${plan.owner.uid}:${plan.owner.gid}), mode ${formatMode(plan.mode)}: ${did}`);
-  }
-  if (result.sweep !== undefined) logSweep(result.sweep, out, dryRun);
-  if (result.walk !== undefined) out.info(`${mark}${walkSummary(result.walk, dryRun)}`);
-  const paths = result.walk?.counts.hardlinkPaths ?? [];
-  if (paths.length > 0) out.warn(`   ⚠️  Hard-linked files not re-owned: ${paths.join(', ')}${(result.walk?.counts.hardlinks ?? 0) > paths.length ? ', ...' : ''}`);
-  for (const warning of result.warnings) out.warn(`   ⚠️  ${warning}`);
+/** "alice:staff (1000:50)". */
+function ownerAndGroup(users: UserDb): (uid: number, gid: number) => string {
+  return (uid, gid) => `${users.userById(uid)?.name ?? uid}:${users.groupById(gid)?.name ?? gid} (${uid}:${gid})`;
 }
 
-/** Prepares HLS_TEMP_DIR, or with `dryRun` prints what it would do. */
-export async function storageStep(config: Config, out: Output, options: StepOptions): Promise<void> {
-  if (!config.values.M3U_PROXY_ENABLED) {
-    out.info('   HLS storage skipped: M3U_PROXY_ENABLED=false, an external proxy owns it');
-    out.record('storage', { skipped: 'M3U_PROXY_ENABLED=false' });
-    return;
-  }
+/** HLS_TEMP_DIR, as the storage step prepares and names it. */
+export function hlsTarget(config: Config): Target {
+  return { variable: 'HLS_TEMP_DIR', path: config.values.HLS_TEMP_DIR, noun: 'HLS storage', step: 'the storage step' };
+}
+
+/**
+ * Prepares `target` (observed already) for WWWUSER:WWWGROUP and HLS_DIR_MODE, sweeping it first with
+ * `sweep`; with `dryRun`, says what it would do. Returns what the --json document records.
+ */
+export async function prepareDirectory(observed: Observation, config: Config, out: Output, options: StepOptions & { readonly sweep: boolean }): Promise<{ plan: StoragePlan; result: StorageResult }> {
+  const users = options.users ?? systemUserDb();
   const { WWWUSER: user, WWWGROUP: group } = config.values;
   const owner = { uid: user.id, gid: group.id, label: `${config.text.WWWUSER}:${config.text.WWWGROUP}` };
-  const plan = planStorage(observe(config.values.HLS_TEMP_DIR), owner, config.values.HLS_DIR_MODE);
+  const plan = planStorage(observed, owner, config.values.HLS_DIR_MODE);
   const progress = (checked: number): void => {
-    out.progress(`   Checking: ${checked} entries`);
+    out.progress(`   Checking: ${plural(checked, 'entry', 'entries')}`);
   };
-  const off = sweepOff(config);
-  if (off !== undefined) out.info(`   Sweep skipped: ${off}`);
-  const sweep = off === undefined ? { ageSeconds: config.values.HLS_GC_AGE_THRESHOLD, now: options.now } : undefined;
+  const sweep = options.sweep ? { ageSeconds: config.values.HLS_GC_AGE_THRESHOLD, now: options.now } : undefined;
   let result: StorageResult;
   try {
-    result = await applyStorage(plan, { apply: !options.dryRun, euid: options.euid, sweep, progress });
+    result = await applyStorage(plan, {
+      apply: !options.dryRun, euid: options.euid, sweep, progress, stop: options.stop,
+      proxyUser: proxyUser(config, users), describeOwner: ownerOf(users),
+    });
   } finally {
     out.progressDone();
   }
-  logResult(plan, result, out, options.dryRun);
-  out.record('storage', { plan, result });
+  logResult(plan, result, out, { dryRun: options.dryRun, euid: options.euid, who: ownerAndGroup(users) });
+  return { plan, result };
+}
+
+/** Prepares HLS_TEMP_DIR, sweeping it first unless the sweep is off, or with `dryRun` prints what it would do. */
+export async function storageStep(config: Config, out: Output, options: StepOptions): Promise<void> {
+  const off = sweepOff(config);
+  if (off !== undefined) out.info(`   Sweep skipped: ${off}`);
+  out.record('storage', await prepareDirectory(observe(hlsTarget(config)), config, out, { ...options, sweep: off === undefined }));
 }
 
 /** `hls-bootstrap sweep`: the sweep alone, by hand or from cron, whatever HLS_STARTUP_SWEEP says. */
 export async function sweepStep(config: Config, out: Output, options: StepOptions): Promise<void> {
-  const observation = observe(config.values.HLS_TEMP_DIR);
+  const observation = observe(hlsTarget(config));
   if (observation.current === undefined) {
     out.info(`   Nothing to sweep: ${config.values.HLS_TEMP_DIR} does not exist`);
     out.record('sweep', { path: config.values.HLS_TEMP_DIR, exists: false });
     return;
   }
+  const users = options.users ?? systemUserDb();
+  const progress = (checked: number): void => {
+    out.progress(`   Sweeping: ${plural(checked, 'entry', 'entries')}`);
+  };
   let sweep: SweepReport;
   try {
-    sweep = await withinHlsDir(observation.path, (root) => sweepHere(root, {
+    sweep = await withinDir(observation.target, (home) => sweepHere(place(home.fd, 'the sweep', options.stop), {
       ageSeconds: config.values.HLS_GC_AGE_THRESHOLD, now: options.now, apply: !options.dryRun,
-    }, (checked) => {
-      out.progress(`   Sweeping: ${checked} entries`);
-    }));
+      owners: isShared(home.stat.mode) ? [0, config.values.WWWUSER.id] : undefined, describeOwner: ownerOf(users),
+    }, parallel({ progress, stop: options.stop })));
   } finally {
     out.progressDone();
   }

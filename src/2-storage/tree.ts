@@ -1,130 +1,158 @@
-// Walks a directory tree from inside it: every operation uses one name relative to a verified working directory.
+// Walks a directory tree from inside it, by handles: each directory is opened without following a
+// link, checked to be the one examined, entered through its handle, and left through its parent's.
 //
-// This is how fts(3) walks without following links. Each directory is entered with chdir and then
-// checked to be the very directory (device and inode) that was examined, and left with `chdir ..`
-// checked the same way, so no symlink or renamed directory planted in the tree can move the walk
-// outside it: a name can only ever refer to an entry of the directory being walked. The working
-// directory is process-wide, which is why parallel walks run in helper processes, not threads.
+// Every name the walk uses is a single name in the directory it holds open, so no link or
+// renamed directory planted in the tree can lead it outside. It never goes back up through
+// `..`: a directory removed while the walk is inside costs that directory's entries, and the
+// walk goes on from its parent's handle. The working directory is process-wide, which is why
+// parallel walks run in helper processes, not threads.
 
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, type Stats } from 'node:fs';
 import { errnoCode } from '../errors.ts';
+import { enterHandle, openDirectory, sameEntry, type Identity } from './handles.ts';
+import { listNames, showPath, type Name } from './names.ts';
+import type { Pace } from './pace.ts';
 
-/** Identifies a directory exactly, as the kernel does. */
-export interface DirId {
-  readonly dev: bigint;
-  readonly ino: bigint;
-}
-
-/** The tree changed under the walk (a directory was swapped or moved): it stopped where it was. */
-export class TreeChanged extends Error {}
-
-/** The identity of `name`, without following a final symlink. */
-export function idOf(name: string): DirId {
-  const st = lstatSync(name, { bigint: true });
-  return { dev: st.dev, ino: st.ino };
-}
-
-function verify(expected: DirId, what: string): void {
-  const here = idOf('.');
-  if (here.dev !== expected.dev || here.ino !== expected.ino) {
-    throw new TreeChanged(`${what} is no longer the directory that was examined`);
-  }
-}
-
-/** Enters `name`, a directory of the working directory, and checks it is the one identified by `id`. */
-export function enter(name: string, id: DirId): void {
-  process.chdir(name);
-  verify(id, name);
-}
-
-/** Goes up one level and checks the parent is the one identified by `parent`. */
-export function leave(parent: DirId): void {
-  process.chdir('..');
-  verify(parent, '..');
-}
-
-/** What a walk reports to the code that decides what to do with each entry. */
-export interface Visitor {
-  /** One entry of the working directory; return true to descend into it (it must be a directory). */
-  visit(name: string, stat: Stats, walk: Walk): boolean;
-  /** Called in the parent directory after the walk left the directory `name` that `visit` descended into. */
-  left?(name: string, walk: Walk): void;
-  /** An entry vanished between listing and examining it, as segments do while FFmpeg runs. */
-  vanished?(name: string): void;
-  /** A directory could not be entered or listed (not root, or a permission it lacks); it is left out. */
-  unreadable?(name: string, error: unknown): void;
-}
-
-interface Frame {
-  readonly name: string;
-  readonly id: DirId;
-  readonly names: string[];
+/** A directory the walk is in: its name, its handle, its state when opened, and its names. */
+export interface Frame {
+  readonly name: Name;
+  readonly fd: number;
+  /** fstat of the handle when it was opened, before anything inside it changed. */
+  readonly stat: Stats;
+  readonly names: readonly Name[];
   next: number;
 }
 
-/** The walk in progress, for visitors that need to know where they are. */
+/** Why the walk did not go into a directory it meant to. */
+export type Skip = 'vanished' | 'unreadable' | 'changed';
+
+/** What a walk reports to the code that decides what to do with each entry. */
+export interface Visitor {
+  /** One entry of the working directory; return what was examined of a directory to walk into it. */
+  visit(name: Name, walk: Walk): Identity | undefined;
+  /** In the parent, after the walk left `frame`; its handle is still open. */
+  left?(frame: Frame, walk: Walk): void;
+  /** For each directory still open when the walk is abandoned (stopped or failed), innermost first. */
+  abandoned?(frame: Frame): void;
+  /** A directory was not walked into: it is gone, cannot be entered or read, or is no longer the one examined. */
+  skipped?(path: string, why: Skip, error?: unknown): void;
+}
+
+/** Why opening or entering a directory failed, when the walk can go on without it. */
+function skipFor(error: unknown): Skip | undefined {
+  switch (errnoCode(error)) {
+    case 'ENOENT': return 'vanished';
+    // A link or a file put in its place since it was examined.
+    case 'ELOOP': case 'ENOTDIR': return 'changed';
+    case 'EACCES': case 'EPERM': case 'EMFILE': case 'ENFILE': return 'unreadable';
+    default: return undefined;
+  }
+}
+
+/** One walk, from HLS_TEMP_DIR (held by the handle `home`, the working directory) down. */
 export class Walk {
   private readonly frames: Frame[] = [];
-  private readonly base: readonly string[];
+  private readonly home: number;
+  private readonly homeStat: Stats;
+  private readonly pace: Pace;
 
-  /** `base`: the path of the starting directory, as reported paths should begin. */
-  constructor(base?: string) {
-    this.base = base === undefined ? [] : [base];
+  constructor(home: number, homeStat: Stats, pace: Pace) {
+    this.home = home;
+    this.homeStat = homeStat;
+    this.pace = pace;
   }
 
-  /** The path of `name`, from `base`. */
-  path(name: string): string {
-    return [...this.base, ...this.frames.slice(1).map((f) => f.name), name].join('/');
+  /** The path of `name` in the working directory, from HLS_TEMP_DIR, shown escaped. */
+  path(name?: Name): string {
+    const names = this.frames.map((f) => f.name);
+    return showPath(name === undefined ? names : [...names, name]);
   }
 
-  private descend(name: string, parent: Frame, visitor: Visitor): void {
-    const id = idOf(name);
-    let entered = false;
+  /** The state of the working directory when the walk entered it. */
+  here(): Stats {
+    return this.frames.at(-1)?.stat ?? this.homeStat;
+  }
+
+  /** Walks directory `name` of HLS_TEMP_DIR, examined as `examined`, depth first; returns in HLS_TEMP_DIR. */
+  async run(name: Name, examined: Identity, visitor: Visitor): Promise<void> {
+    if (!this.open(name, examined, visitor)) return;
     try {
-      enter(name, id);
-      entered = true;
-      this.frames.push({ name, id, names: readdirSync('.'), next: 0 });
-    } catch (error) {
-      if (error instanceof TreeChanged || visitor.unreadable === undefined) throw error;
-      if (entered) leave(parent.id);
-      visitor.unreadable(name, error);
-    }
-  }
-
-  /**
-   * Walks the working directory, identified by `here`, depth first. Returns with the working
-   * directory where it was, or throws TreeChanged, after which the working directory is unknown.
-   */
-  run(here: DirId, visitor: Visitor): void {
-    let names: string[];
-    try {
-      names = readdirSync('.');
-    } catch (error) {
-      if (visitor.unreadable === undefined) throw error;
-      visitor.unreadable('.', error);
-      return;
-    }
-    this.frames.push({ name: '.', id: here, names, next: 0 });
-    for (let top = this.frames.at(-1); top !== undefined; top = this.frames.at(-1)) {
-      const name = top.names[top.next++];
-      if (name === undefined) {
-        this.frames.pop();
-        const parent = this.frames.at(-1);
-        if (parent !== undefined) {
-          leave(parent.id);
-          visitor.left?.(top.name, this);
+      for (let top = this.frames.at(-1); top !== undefined; top = this.frames.at(-1)) {
+        const entry = top.names[top.next++];
+        if (entry === undefined) {
+          this.close(visitor);
+          continue;
         }
-        continue;
+        const pause = this.pace.tick();
+        if (pause !== undefined) await pause;
+        const directory = visitor.visit(entry, this);
+        if (directory !== undefined) this.open(entry, directory, visitor);
       }
-      let stat: Stats;
-      try {
-        stat = lstatSync(name);
-      } catch (error) {
-        if (errnoCode(error) !== 'ENOENT') throw error;
-        visitor.vanished?.(name);
-        continue;
-      }
-      if (visitor.visit(name, stat, this) && stat.isDirectory()) this.descend(name, top, visitor);
+    } catch (error) {
+      this.abandon(visitor);
+      throw error;
     }
+  }
+
+  /** Opens, checks and enters directory `name`; false (and reported) when it cannot. */
+  private open(name: Name, examined: Identity, visitor: Visitor): boolean {
+    let fd: number;
+    try {
+      fd = openDirectory(name);
+    } catch (error) {
+      return this.skip(name, error, visitor);
+    }
+    const parent = this.frames.at(-1)?.fd ?? this.home;
+    try {
+      const stat = fstatSync(fd);
+      if (sameEntry(stat, examined)) {
+        enterHandle(fd);
+        let names: Name[];
+        try {
+          names = listNames();
+        } catch (error) {
+          enterHandle(parent);
+          throw error;
+        }
+        this.frames.push({ name, fd, stat, names, next: 0 });
+        return true;
+      }
+    } catch (error) {
+      closeSync(fd);
+      return this.skip(name, error, visitor);
+    }
+    closeSync(fd);
+    visitor.skipped?.(this.path(name), 'changed');
+    return false;
+  }
+
+  private skip(name: Name, error: unknown, visitor: Visitor): false {
+    const why = skipFor(error);
+    if (why === undefined) throw error;
+    visitor.skipped?.(this.path(name), why, error);
+    return false;
+  }
+
+  /** Goes back to the parent through its handle, never through `..`. */
+  private close(visitor: Visitor): void {
+    const frame = this.frames.pop();
+    if (frame === undefined) return;
+    enterHandle(this.frames.at(-1)?.fd ?? this.home);
+    try {
+      visitor.left?.(frame, this);
+    } finally {
+      closeSync(frame.fd);
+    }
+  }
+
+  private abandon(visitor: Visitor): void {
+    for (let frame = this.frames.pop(); frame !== undefined; frame = this.frames.pop()) {
+      try {
+        visitor.abandoned?.(frame);
+      } finally {
+        closeSync(frame.fd);
+      }
+    }
+    enterHandle(this.home);
   }
 }

@@ -45,10 +45,6 @@ function cannotCheck(result: CheckResult, out: Output): void {
 
 /** Measures where HLS_TEMP_DIR is, logs it as the old script did, judges it as check-disk does, and stops with 75 if asked to. */
 export async function diskStep(config: Config, out: Output, cwd: string): Promise<void> {
-  if (!config.values.M3U_PROXY_ENABLED) {
-    out.record('disk', { skipped: 'M3U_PROXY_ENABLED=false' });
-    return;
-  }
   const { HLS_TEMP_DIR: dir, HLS_DISK_CRITICAL_ACTION: action } = config.values;
   let verdict: Verdict;
   try {

@@ -6,9 +6,27 @@ import { BootstrapError, EXIT, reason } from '../errors.ts';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
 
-/** Replaces `path` with `text` at `mode`; a reader sees the old file or the new one, never a part. Exit 73 on failure. */
+/** NAME_MAX: the longest name, in bytes, that Linux filesystems take. */
+const NAME_MAX = 255;
+
+/**
+ * A hidden temporary name beside `path` that fits in NAME_MAX bytes: the target's own name, cut
+ * short when it must be (never inside a UTF-8 sequence), then this process's id and the time.
+ */
+export function temporaryName(path: string, pid: number, now: number): string {
+  const suffix = `.${pid}.${now.toString(36)}.tmp`;
+  const name = Buffer.from(basename(path));
+  let cut = Math.min(name.length, NAME_MAX - 1 - suffix.length);
+  while (cut > 0 && cut < name.length && ((name[cut] ?? 0) & 0xc0) === 0x80) cut--;
+  return join(dirname(path), `.${name.subarray(0, cut).toString()}${suffix}`);
+}
+
+/**
+ * Replaces `path` with `text` at `mode`; a reader sees the old file or the new one, never a part.
+ * Exit 73 on failure, and nothing is left behind: a full disk leaves no partial temporary file.
+ */
 export function writeAtomic(path: string, text: string, mode: number, what: string): void {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  const temporary = temporaryName(path, process.pid, Date.now());
   let fd: number | undefined;
   try {
     // O_EXCL and O_NOFOLLOW: a planted file or link by that name is refused, never written through.

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { cli, renderTo, tempDir, type CliResult } from '../support/cli.ts';
 import { needsRoot } from '../support/require.ts';
+import { reachableDir } from '../support/storage.ts';
 import { ensureUser, mountTmpfs, ownerOf, snapshot } from '../support/system.ts';
 
-/** `prepare` with broadcasts on, owned by m3ue, HLS_TEMP_DIR beside `dir`. */
+/** `prepare` with broadcasts on, owned by m3ue, HLS_TEMP_DIR in a directory m3ue can pass through. */
 function prepare(t: TestContext, broadcast: string, env: Record<string, string> = {}, args: string[] = []): CliResult {
-  const cwd = tempDir(t);
+  const cwd = reachableDir(t);
   return cli(['prepare', ...args], { cwd, env: {
     ...renderTo(cwd), HLS_TEMP_DIR: join(cwd, 'hls'), NETWORK_BROADCAST_ENABLED: 'true', HLS_BROADCAST_DIR: broadcast,
     WWWUSER: 'm3ue', WWWGROUP: 'm3ue', ...env,
@@ -19,7 +20,7 @@ function prepare(t: TestContext, broadcast: string, env: Record<string, string> 
 
 /** A 64 MiB tmpfs, below the 256 MiB warning: the RAM disk upstream means HLS_BROADCAST_DIR for. */
 function ramDisk(t: TestContext): string {
-  return mountTmpfs(t, join(tempDir(t), 'ram'), '64m', ['mode=0755']);
+  return mountTmpfs(t, join(reachableDir(t), 'ram'), '64m', ['mode=0755']);
 }
 
 /** Whole MB available where `path` is, in the old script's integer arithmetic. */
@@ -114,7 +115,7 @@ describe('broadcast storage', () => {
   test('the same directory as HLS_TEMP_DIR (the default) is prepared once; NETWORK_BROADCAST_ENABLED=false (the default): no block', (t) => {
     if (!needsRoot(t)) return;
     ensureUser('m3ue');
-    const cwd = tempDir(t);
+    const cwd = reachableDir(t);
     const hls = join(cwd, 'hls');
     const base = { ...renderTo(cwd), HLS_TEMP_DIR: hls, WWWUSER: 'm3ue' };
     const same = cli(['prepare'], { cwd, env: { ...base, NETWORK_BROADCAST_ENABLED: 'true' } });

@@ -1,13 +1,17 @@
 // The startup sweep on real trees of controlled ages, on a tmpfs so that the bytes it reports can be checked against statfs.
 
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statfsSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statfsSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { cli, renderTo, tempDir } from '../support/cli.ts';
+import type { SweepCounts } from '../../src/2-storage/sweep-counts.ts';
+import { BIN, PATH, cli, renderTo, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { ensureUser, mountTmpfs, snapshot } from '../support/system.ts';
+import { reachableDir } from '../support/storage.ts';
+import { bigTree, helpersRunning, startHls, stillRunning, waitFor } from '../support/stop.ts';
 
 const HOURS = 3600;
 const now = Date.now() / 1000;
@@ -43,7 +47,7 @@ interface Tree {
 
 /** Every case the issue names, in one HLS directory on its own tmpfs. */
 function tree(t: TestContext): Tree {
-  const base = tempDir(t);
+  const base = reachableDir(t);
   const hls = mountTmpfs(t, join(base, 'hls'), '64m', ['mode=0755']);
   const outside = join(base, 'outside');
   mkdirSync(outside);
@@ -156,7 +160,7 @@ describe('sweep', () => {
     const r = cli(['prepare'], { cwd, env: { HLS_TEMP_DIR: hls, ...renderTo(cwd) }, setpriv: [`--reuid=${runner.uid}`, `--regid=${runner.gid}`, '--clear-groups'] });
     assert.equal(r.code, 0, r.stderr);
     assert.ok(!existsSync(own));
-    assert.match(r.stderr, /not swept: m3u_proxy_hls_old: permission denied \(EACCES\)/);
+    assert.match(r.stderr, /not swept: m3u_proxy_hls_old: m3u_proxy_hls_old\/segment_\d+\.ts: permission denied \(EACCES\); what is left stays, with its times as they were\n/);
     assert.ok(existsSync(join(hls, 'm3u_proxy_hls_old')));
   });
 
@@ -169,6 +173,119 @@ describe('sweep', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Sweep: removed 100 stale stream directories/);
     if (availableParallelism() > 1) assert.match(r.stdout, /, 2 processes\)/);
+    assert.deepEqual(readdirSync(hls), []);
+  });
+
+  test('names that are not UTF-8 are swept exactly, and shown escaped in the listing and in --json', (t) => {
+    if (!needsRoot(t)) return;
+    const hls = mountTmpfs(t, join(tempDir(t), 'hls'), '16m', ['mode=0755']);
+    const bytes = (...parts: (string | number[])[]): Buffer => Buffer.concat(parts.map((p) => Buffer.from(p as never)));
+    const dir = bytes(hls, '/m3u_proxy_hls_', [0xff, 0x0a]);
+    mkdirSync(dir);
+    const segment = bytes(hls, '/m3u_proxy_hls_', [0xff, 0x0a], '/segment_', [0xfe], '.ts');
+    writeFileSync(segment, 'x');
+    utimesSync(segment, now - 5 * HOURS, now - 5 * HOURS);
+    utimesSync(dir, now - 5 * HOURS, now - 5 * HOURS);
+    const dry = cli(['sweep', '--dry-run'], { env: { HLS_TEMP_DIR: hls } });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /\[dry run\] would remove m3u_proxy_hls_\\xff\\n \(1 entry, \d+ bytes\)\n/);
+    const r = cli(['sweep', '--json'], { env: { HLS_TEMP_DIR: hls } });
+    assert.equal(r.code, 0, r.stderr);
+    const c = (JSON.parse(r.stdout) as { steps: { sweep: { counts: SweepCounts } } }).steps.sweep.counts;
+    assert.equal(c.removed, 1);
+    assert.match(c.removedNames[0] ?? '', /^m3u_proxy_hls_\\xff\\n \(1 entry, \d+ bytes\)$/);
+    assert.deepEqual(readdirSync(hls), []);
+  });
+
+  test('a directory it could not empty keeps its times, and the next sweep judges it by what is left', (t) => {
+    if (!needsRoot(t) || !needsProgram(t, 'strace')) return;
+    const hls = mountTmpfs(t, join(tempDir(t), 'hls'), '16m', ['mode=0755']);
+    const dir = stream(hls, 'm3u_proxy_hls_stuck', 5, 100, 5 * HOURS);
+    mkdirSync(join(dir, 'variant'));
+    for (const name of ['variant/segment.ts', 'stuck.ts']) writeFileSync(join(dir, name), 'x');
+    for (const path of [join(dir, 'stuck.ts'), join(dir, 'variant', 'segment.ts'), join(dir, 'variant'), dir]) age(path, 5 * HOURS);
+    const before = statSync(dir).mtimeMs;
+    // Unlinking stuck.ts fails, as an immutable file or a vanished permission would make it.
+    const traced = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-P', 'stuck.ts', '-e', 'inject=unlink,unlinkat:error=EPERM', BIN, 'sweep'],
+      { encoding: 'utf8', env: { PATH, HLS_TEMP_DIR: hls } });
+    assert.equal(traced.status, 0, traced.stderr);
+    assert.match(traced.stderr, /not swept: m3u_proxy_hls_stuck: m3u_proxy_hls_stuck\/stuck\.ts: operation not permitted \(EPERM\); what is left stays, with its times as they were\n/);
+    assert.deepEqual(readdirSync(dir), ['stuck.ts'], 'the rest went');
+    assert.equal(statSync(dir).mtimeMs, before, 'its removals did not make it look young');
+    const again = cli(['sweep'], { env: { HLS_TEMP_DIR: hls } });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /Sweep: removed 1 stale stream directory, /);
+    assert.ok(!existsSync(dir));
+  });
+
+  test('a stream directory dated in the future is kept and reported', (t) => {
+    if (!needsRoot(t)) return;
+    const hls = mountTmpfs(t, join(tempDir(t), 'hls'), '16m', ['mode=0755']);
+    const ahead = stream(hls, 'm3u_proxy_hls_ahead', 2, 10, -3 * HOURS);
+    const inside = stream(hls, 'm3u_proxy_hls_inside', 2, 10, 5 * HOURS);
+    writeFileSync(join(inside, 'from-a-fast-clock.ts'), '');
+    age(join(inside, 'from-a-fast-clock.ts'), -3 * HOURS);
+    age(inside, 5 * HOURS);
+    const r = cli(['sweep', '--json'], { env: { HLS_TEMP_DIR: hls } });
+    assert.equal(r.code, 0, r.stderr);
+    for (const dir of [ahead, inside]) assert.ok(existsSync(dir), dir);
+    const c = (JSON.parse(r.stdout) as { steps: { sweep: { counts: SweepCounts } } }).steps.sweep.counts;
+    assert.deepEqual([c.removed, c.young, c.future], [0, 0, 2]);
+    assert.match(r.stderr, /Kept, dated in the future \(is a clock wrong\?\): m3u_proxy_hls_(ahead|inside) \(an entry is dated \d{4}-\d\d-\d\dT[\d:.]+Z, 3 h ahead of this clock\), /);
+    const log = cli(['sweep'], { env: { HLS_TEMP_DIR: hls } });
+    assert.match(log.stdout, /Sweep: removed 0 stale stream directories, 0 B reclaimed; kept 2 dated in the future/);
+  });
+
+  test('in a shared sticky directory, another user\'s stale stream directory is kept and named; root\'s and WWWUSER\'s go', (t) => {
+    if (!needsRoot(t)) return;
+    const www = ensureUser('hlsb-www');
+    const other = ensureUser('hlsb-other');
+    const hls = mountTmpfs(t, join(reachableDir(t), 'shm'), '16m', ['mode=1777']);
+    const roots = stream(hls, 'm3u_proxy_hls_roots', 2, 10, 5 * HOURS);
+    const owned = (name: string, user: { uid: number; gid: number }): string => {
+      const dir = stream(hls, name, 2, 10, 5 * HOURS);
+      for (const entry of readdirSync(dir)) chownSync(join(dir, entry), user.uid, user.gid);
+      chownSync(dir, user.uid, user.gid);
+      age(dir, 5 * HOURS);
+      return dir;
+    };
+    const wwws = owned('m3u_proxy_hls_wwws', www);
+    const theirs = owned('m3u_proxy_hls_theirs', other);
+    const r = cli(['sweep'], { env: { HLS_TEMP_DIR: hls, WWWUSER: www.name } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!existsSync(roots) && !existsSync(wwws));
+    assert.ok(existsSync(join(theirs, 'segment_1.ts')));
+    assert.match(r.stdout, /Sweep: removed 2 stale stream directories, .*; kept 1 of other users/);
+    assert.match(r.stdout, new RegExp(`Kept, other users' in a shared directory: m3u_proxy_hls_theirs \\(uid ${other.uid} \\(hlsb-other\\)\\)\\n`));
+  });
+
+  test('a stop during the sweep, as PID 1: 128+N within a second, no helper left, and what is left is still judged old', async (t) => {
+    if (!needsRoot(t) || !needsProgram(t, 'unshare') || !needsProgram(t, 'gcc')) return;
+    const hls = mountTmpfs(t, join(reachableDir(t), 'hls'), '1g', ['nr_inodes=1000000', 'mode=0755']);
+    const DIRS = 300;
+    await bigTree(tempDir(t), hls, DIRS, 1000, 5 * HOURS);
+    for (const [signal, number] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]] as const) {
+      const cwd = tempDir(t);
+      const run = await startHls(t, ['sweep'], cwd, { HLS_TEMP_DIR: hls }, true);
+      const helpers = await helpersRunning(run.node);
+      // Into the removals, not only the first look: once one more directory has gone.
+      const before = readdirSync(hls).length;
+      await waitFor('a directory removed', 60_000, () => (readdirSync(hls).length < before ? true : undefined));
+      const sent = performance.now();
+      process.kill(run.node, signal);
+      const r = await run.exited;
+      const took = performance.now() - sent;
+      assert.equal(r.code, 128 + number, r.stderr);
+      assert.ok(took < 1000, `${signal}: ended ${took.toFixed(0)} ms after the signal`);
+      assert.match(r.stderr, new RegExp(`stopped by ${signal} during the sweep`));
+      assert.deepEqual(stillRunning(helpers), [], 'no helper left running');
+    }
+    const left = readdirSync(hls).length;
+    assert.ok(left > 0 && left < DIRS, `${left} of ${DIRS} stream directories left`);
+    // Directories it was inside when stopped got their times back: none looks young now.
+    const r = cli(['sweep'], { env: { HLS_TEMP_DIR: hls }, timeout: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`Sweep: removed ${left} stale stream director(y|ies), [^;]* reclaimed \\(`));
     assert.deepEqual(readdirSync(hls), []);
   });
 

@@ -1,16 +1,22 @@
-// Unit tests of storage planning: what would be created, re-owned and re-moded, from plain observations.
+// Unit tests of the storage step's pure parts: planning, names shown as bytes, who can reach the directory, temporary names.
 
 import assert from 'node:assert/strict';
+import { basename } from 'node:path';
 import { test } from 'node:test';
+import { canChown } from '../../src/2-storage/handles.ts';
+import { isStreamName, showName, showPath } from '../../src/2-storage/names.ts';
 import type { Observation } from '../../src/2-storage/observe.ts';
 import { describePlan, isShared, planStorage } from '../../src/2-storage/plan.ts';
+import { permits, reachProblem, type Access } from '../../src/2-storage/reach.ts';
+import { temporaryName } from '../../src/4-supervisord/write.ts';
 
 const owner = { uid: 1000, gid: 1001, label: 'm3ue:m3ue' };
+const target = { variable: 'HLS_TEMP_DIR', path: '/data/hls', noun: 'HLS storage', step: 'the storage step' };
 const existing = (uid: number, gid: number, mode: number, hasGitignore = true): Observation =>
-  ({ path: '/data/hls', real: '/data/hls', missing: [], current: { uid, gid, mode }, hasGitignore });
+  ({ target, path: '/data/hls', real: '/data/hls', missing: [], current: { uid, gid, mode }, hasGitignore });
 
 test('a missing directory: create it and its parents, own it, set its mode, write .gitignore, nothing to walk', () => {
-  const plan = planStorage({ path: '/data/hls', real: '/data/hls', missing: ['/data', '/data/hls'], current: undefined, hasGitignore: false }, owner, 0o755);
+  const plan = planStorage({ target, path: '/data/hls', real: '/data/hls', missing: ['/data', '/data/hls'], current: undefined, hasGitignore: false }, owner, 0o755);
   assert.deepEqual([plan.create, plan.chown, plan.chmod, plan.writeGitignore, plan.walk, plan.shared], [['/data', '/data/hls'], true, true, true, 'none', false]);
   assert.deepEqual(describePlan(plan), [
     'would create /data, /data/hls',
@@ -45,4 +51,83 @@ test('a shared sticky directory keeps owner and mode; only stream directories ar
 test('a directory reached through links says where it really is', () => {
   const plan = planStorage({ ...existing(0, 0, 0o755), real: '/mnt/big/hls' }, owner, 0o755);
   assert.match(describePlan(plan)[0] ?? '', /^would give \/data\/hls \(really \/mnt\/big\/hls\) to m3ue:m3ue/);
+});
+
+test('names are shown byte for byte: valid UTF-8 as itself, every other byte, control character and backslash escaped', () => {
+  const cases: [number[] | string, string][] = [
+    ['segment_1.ts', 'segment_1.ts'],
+    ['Stream é 中 🎬', 'Stream é 中 🎬'],
+    [[0x61, 0xff, 0x62], 'a\\xffb'],
+    [[0xc3], '\\xc3'],
+    [[0xc3, 0xa9, 0xc3], 'é\\xc3'],
+    [[0xed, 0xa0, 0x80], '\\xed\\xa0\\x80'],
+    [[0xc0, 0xaf], '\\xc0\\xaf'],
+    ['a\nb\tc\rd', 'a\\nb\\tc\\rd'],
+    ['back\\slash', 'back\\\\slash'],
+    [[0x01, 0x7f, 0xc2, 0x85], '\\x01\\x7f\\xc2\\x85'],
+  ];
+  for (const [bytes, shown] of cases) assert.equal(showName(Buffer.from(bytes as never)), shown, JSON.stringify(bytes));
+  assert.equal(showPath([Buffer.from('m3u_proxy_hls_a'), Buffer.from([0xfe])]), 'm3u_proxy_hls_a/\\xfe');
+});
+
+test('a stream directory is named m3u_proxy_hls_ byte for byte, whatever follows', () => {
+  assert.equal(isStreamName(Buffer.from('m3u_proxy_hls_1')), true);
+  assert.equal(isStreamName(Buffer.concat([Buffer.from('m3u_proxy_hls_'), Buffer.from([0xff])])), true);
+  assert.equal(isStreamName(Buffer.from('m3u_proxy_hls')), false);
+  assert.equal(isStreamName(Buffer.from('M3U_PROXY_HLS_1')), false);
+});
+
+test('who may pass and write: owner, group (primary or supplementary) or other bits, and root always', () => {
+  const user = { uid: 1000, gids: [1000, 27], label: 'WWWUSER m3ue (uid 1000)' };
+  const cases: [number, number, number, number, boolean][] = [
+    // uid, gid, mode, bits wanted, allowed
+    [1000, 0, 0o700, 3, true],
+    [1000, 1000, 0o070, 1, false],
+    [0, 1000, 0o750, 1, true],
+    [0, 27, 0o710, 1, true],
+    [0, 0, 0o751, 1, true],
+    [0, 0, 0o750, 1, false],
+    [0, 0, 0o755, 3, false],
+    [0, 0, 0o1777, 3, true],
+  ];
+  for (const [uid, gid, mode, bits, allowed] of cases) assert.equal(permits({ uid, gid, mode }, user, bits), allowed, `${uid}:${gid} ${mode.toString(8)} ${bits}`);
+  assert.equal(permits({ uid: 5, gid: 5, mode: 0o700 }, { uid: 0, gids: [0], label: 'root' }, 3), true);
+});
+
+test('reaching a directory: the first ancestor without search permission, or the directory without write permission', () => {
+  const user = { uid: 1000, gids: [1000], label: 'WWWUSER m3ue (uid 1000)' };
+  const modes: Record<string, [number, number, number]> = {
+    '/': [0, 0, 0o755], '/data': [0, 0, 0o700], '/data/hls': [1000, 1000, 0o755],
+  };
+  const stat = (path: string): Access => {
+    const [uid, gid, mode] = modes[path] ?? [0, 0, 0o755];
+    return { uid, gid, mode: 0o040000 | mode };
+  };
+  assert.equal(reachProblem('/data/hls', user, stat), 'WWWUSER m3ue (uid 1000) cannot reach it: /data is mode 0700, owner 0:0, without search permission for it');
+  modes['/data'] = [0, 0, 0o711];
+  assert.equal(reachProblem('/data/hls', user, stat), undefined);
+  modes['/data/hls'] = [0, 0, 0o755];
+  assert.equal(reachProblem('/data/hls', user, stat), 'WWWUSER m3ue (uid 1000) cannot write to it: it is mode 0755, owner 0:0');
+});
+
+test('the temporary name of an atomic write fits in 255 bytes, and never splits a character', () => {
+  const long = `/etc/supervisor/${'c'.repeat(240)}`;
+  const name = basename(temporaryName(long, 4194304, Date.UTC(2030, 0, 1)));
+  assert.ok(Buffer.byteLength(name) <= 255, `${Buffer.byteLength(name)} bytes`);
+  assert.match(name, /^\.c+\.4194304\.[0-9a-z]+\.tmp$/);
+  // A 9-byte suffix leaves 245 bytes, which would end inside the 123rd é.
+  const wide = basename(temporaryName(`/x/${'é'.repeat(127)}`, 10, 0));
+  assert.equal(wide, `.${'é'.repeat(122)}.10.0.tmp`);
+  assert.ok(Buffer.byteLength(wide) <= 255);
+  assert.doesNotMatch(Buffer.from(wide).toString('latin1'), /\xc3\./, 'no half character before the suffix');
+  assert.equal(temporaryName('/etc/supervisor/supervisord.conf', 7, 35), '/etc/supervisor/.supervisord.conf.7.z.tmp');
+});
+
+test('one refused entry or a refusal of all: CAP_CHOWN is read from the effective capabilities', () => {
+  const status = (caps: string) => () => `Name:\tnode\nCapInh:\t0000000000000000\nCapEff:\t${caps}\nCapBnd:\t000001ffffffffff\n`;
+  assert.equal(canChown(status('000001ffffffffff')), true, 'root');
+  assert.equal(canChown(status('00000000a80425fb')), true, 'Docker\'s default set');
+  assert.equal(canChown(status('00000000a80425fa')), false, '--cap-drop CHOWN');
+  assert.equal(canChown(status('0000000000000000')), false, 'a plain user');
+  assert.equal(canChown(() => 'Name:\tnode\n'), false, 'no capability line');
 });

@@ -1,0 +1,80 @@
+// The ownership walk of HLS_TEMP_DIR: its top level here, then one top-level directory at a time, shared with helpers.
+
+import { fstatSync, lstatSync } from 'node:fs';
+import type { Stop } from '../stop.ts';
+import { job, name, type Job, type Place } from './jobs.ts';
+import { isStreamName, listNames, showName } from './names.ts';
+import { NotPermitted, OwnershipTask, type OwnershipCounts, type OwnershipOptions } from './ownership.ts';
+import { Pace, now } from './pace.ts';
+import { runJobs, type ParallelOptions } from './parallel.ts';
+import type { StoragePlan } from './plan.ts';
+import type { Home } from './top.ts';
+import { Walk } from './tree.ts';
+
+export interface WalkReport {
+  readonly counts: OwnershipCounts;
+  readonly helpers: number;
+  readonly seconds: number;
+  /** Why the walk stopped early, if it did. */
+  readonly stopped: string | undefined;
+}
+
+/** Where a walk named `step` starts: HLS_TEMP_DIR as it is now, and a pace that honours stop requests. */
+export function place(fd: number, step: string, stop: Stop | undefined): Place {
+  return { home: fd, homeStat: fstatSync(fd), pace: new Pace(() => stop?.check(step)) };
+}
+
+/** What a walk's helpers need to know: where to report progress, and when to stop. */
+export function parallel(options: { readonly progress?: (checked: number) => void; readonly stop?: Stop | undefined }): Omit<ParallelOptions, 'at'> {
+  const { progress, stop } = options;
+  return { ...(progress ? { progress } : {}), ...(stop ? { onStop: (listener: () => void) => stop.onRequest(listener) } : {}) };
+}
+
+export interface WalkOptions {
+  /** False for --dry-run: count what would change, change nothing. */
+  readonly apply: boolean;
+  readonly progress?: (checked: number) => void;
+  /** Ends the walk at its next pause with Interrupted naming the plan's step. */
+  readonly stop?: Stop | undefined;
+  /** "uid 1234 (alice)", for the log. */
+  readonly describeOwner?: (uid: number) => string;
+}
+
+/** Walks the tree under HLS_TEMP_DIR, re-owning (or with `apply` false, counting) what differs. */
+export async function walkTree(plan: StoragePlan, home: Home, options: WalkOptions): Promise<WalkReport> {
+  const started = now();
+  const at = place(home.fd, plan.target.step, options.stop);
+  const ownership: OwnershipOptions = { uid: plan.owner.uid, gid: plan.owner.gid, dev: at.homeStat.dev, apply: options.apply };
+  const task = new OwnershipTask(ownership);
+  const { visitor, counts } = task;
+  const top = new Walk(at.home, at.homeStat, at.pace);
+  const describe = options.describeOwner ?? ((uid: number) => `uid ${uid}`);
+  const jobs: Job[] = [];
+  let stopped: string | undefined;
+  let helpers = 0;
+  try {
+    for (const entry of listNames()) {
+      const pause = at.pace.tick();
+      if (pause !== undefined) await pause;
+      if (plan.walk !== 'stream-dirs') {
+        const directory = visitor.visit(entry, top);
+        if (directory !== undefined) jobs.push(job(entry, directory));
+        continue;
+      }
+      // In a shared directory only the proxy's own stream directories, root's or WWWUSER's, are anyone's business.
+      const stat = isStreamName(entry) ? lstatSync(entry, { throwIfNoEntry: false }) : undefined;
+      if (stat?.isDirectory() !== true) continue;
+      if (stat.uid !== 0 && stat.uid !== plan.owner.uid) {
+        counts.foreign++;
+        name(counts.foreignPaths, `${showName(entry)} (${describe(stat.uid)})`);
+      } else if (visitor.examine(entry, stat, top)) jobs.push(job(entry, stat));
+    }
+    const report = await runJobs(jobs, task, { kind: 'own', options: ownership }, { ...parallel(options), at });
+    helpers = report.helpers;
+    stopped = report.problems[0]?.error;
+  } catch (error) {
+    if (!(error instanceof NotPermitted)) throw error;
+    stopped = error.message;
+  }
+  return { counts, helpers, seconds: (now() - started) / 1000, stopped };
+}

@@ -1,0 +1,88 @@
+// Fixtures of the storage tests: directories a second user can reach, stream trees, and the processes a run leaves.
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { defer, tempDir } from './cli.ts';
+
+/** A fresh directory that every user can pass through (mkdtemp makes it 0700), removed when the test ends. */
+export function reachableDir(t: TestContext): string {
+  const dir = tempDir(t);
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/** A tree like a crashed proxy leaves: `dirs` stream directories of `segments` segments and an index, all root's. */
+export function streamTree(root: string, dirs: number, segments: number): void {
+  for (let d = 0; d < dirs; d++) {
+    const dir = join(root, `m3u_proxy_hls_${d}`);
+    mkdirSync(dir, { recursive: true });
+    for (let s = 0; s < segments; s++) closeSync(openSync(join(dir, `segment_${s}.ts`), 'w'));
+    writeFileSync(join(dir, 'index.m3u8'), '#EXTM3U\n');
+  }
+}
+
+/** Compiles C `source` with gcc into `dir` and returns the program's path. */
+export function compileC(dir: string, name: string, source: string): string {
+  const file = join(dir, `${name}.c`);
+  const program = join(dir, name);
+  writeFileSync(file, source);
+  const result = spawnSync('gcc', ['-O2', '-o', program, file], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`gcc ${file} failed: ${result.stderr}`);
+  chmodSync(program, 0o755);
+  return program;
+}
+
+/** Process ids whose parent is `pid`, from /proc. */
+export function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command may hold spaces and parentheses: the fields after its closing one are fixed.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // It exited while the list was read.
+    }
+  }
+  return children;
+}
+
+/** Whether process `pid` still exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The command line of process `pid`, arguments joined by spaces, or '' once it is gone. */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Mounts a fresh ext4 image of `size` (such as "32M") on a new directory, for what tmpfs lacks (chattr +i); unmounted after the test. */
+export function mountExt4(t: TestContext, dir: string, size: string): string {
+  const image = `${dir}.ext4`;
+  const run = (file: string, args: readonly string[]): void => {
+    const result = spawnSync(file, args, { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} failed: ${result.stderr}`);
+  };
+  run('truncate', ['-s', size, image]);
+  run('mkfs.ext4', ['-q', '-F', image]);
+  mkdirSync(dir, { recursive: true });
+  run('mount', ['-o', 'loop', image, dir]);
+  defer(t, () => {
+    if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
+  });
+  return dir;
+}
