@@ -43,9 +43,13 @@ describe('the adoption path: upstream\'s entry script and config on hls-bootstra
       ['0.0.0.0', String(port), 'adoption-token', HLS, '6']);
     // What the proxy reads besides the line: REDIS_SERVER_PORT and the broadcast settings the script exports.
     assert.deepEqual([env.REDIS_SERVER_PORT, env.HLS_BROADCAST_DIR, env.BROADCAST_GC_ENABLED], ['36790', HLS, 'true']);
-    const status = await c.exec(['supervisorctl', '-c', '/etc/supervisor/conf.d/supervisord.conf', 'status']);
-    assert.deepEqual(status.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(0, 2).join(' ')).sort(),
-      ['m3u-proxy RUNNING', 'network-broadcast STOPPED', 'nginx RUNNING', 'postgresql STOPPED', 'queue RUNNING', 'redis STOPPED']);
+    // A program is STARTING for its first second (startsecs), whatever comes after: wait until none is.
+    const settled = await waitFor('every program past STARTING', async () => {
+      const status = await c.exec(['supervisorctl', '-c', '/etc/supervisor/conf.d/supervisord.conf', 'status']);
+      const states = status.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(0, 2).join(' ')).sort();
+      return states.some((state) => state.endsWith(' STARTING')) ? undefined : states;
+    }, 30_000, 250);
+    assert.deepEqual(settled, ['m3u-proxy RUNNING', 'network-broadcast STOPPED', 'nginx RUNNING', 'postgresql STOPPED', 'queue RUNNING', 'redis STOPPED']);
     // supervisord stops its programs one priority group per second: ended by itself, with 0, not killed at the grace.
     assert.equal((await c.stop()).exitCode, 0, await c.logs());
   });
