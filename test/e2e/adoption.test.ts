@@ -1,5 +1,6 @@
-// The adoption path in a real engine: an image whose upstream-shaped entry script ends in
-// `exec hls-bootstrap run "$@"`, with an upstream-shaped template; its proxy reached over the container's network.
+// The adoption path in a real engine: an image whose entry script is upstream's start-container after the
+// README's change, ending in `exec hls-bootstrap run "$@"`, with upstream's config as the template; its proxy
+// reached over the container's network.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -34,14 +35,14 @@ describe('the adoption path: upstream\'s entry script and config on hls-bootstra
     }, 60_000, 250);
 
     const logs = await c.logs();
-    assert.match(logs, /⚠️ {2}WARNING: embedded mode should bind to localhost/, 'the entry script ran first');
+    assert.match(logs, /⚠️ {2}WARNING: Embedded mode enabled but M3U_PROXY_HOST is not localhost\n {4}Current value: 0\.0\.0\.0\n/);
     assert.match(logs, /✅ HLS storage configured\n/);
     assert.equal(report.ppid, 1);
     assert.equal(report.uid, 0, 'SUPERVISOR_PHP_USER=root, as upstream forces it');
     const env = report.env;
     assert.deepEqual([env.HOST, env.PORT, env.API_TOKEN, env.HLS_TEMP_DIR, env.REDIS_DB],
       ['0.0.0.0', String(port), 'adoption-token', HLS, '6']);
-    // What the proxy reads besides the line: REDIS_SERVER_PORT and the broadcast settings the script exports.
+    // The names the proxy reads that upstream's line lacked or misnamed: the Redis port, the broadcast settings.
     assert.deepEqual([env.REDIS_SERVER_PORT, env.HLS_BROADCAST_DIR, env.BROADCAST_GC_ENABLED], ['36790', HLS, 'true']);
     // A program is STARTING for its first second (startsecs), whatever comes after: wait until none is.
     const settled = await waitFor('every program past STARTING', async () => {
@@ -49,7 +50,9 @@ describe('the adoption path: upstream\'s entry script and config on hls-bootstra
       const states = status.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(0, 2).join(' ')).sort();
       return states.some((state) => state.endsWith(' STARTING')) ? undefined : states;
     }, 30_000, 250);
-    assert.deepEqual(settled, ['m3u-proxy RUNNING', 'network-broadcast STOPPED', 'nginx RUNNING', 'postgresql STOPPED', 'queue RUNNING', 'redis STOPPED']);
+    // Upstream's eleven programs, as start-container's defaults decide: no local Postgres, no broadcasts.
+    assert.deepEqual(settled, ['crond RUNNING', 'db-init STOPPED', 'm3u-proxy RUNNING', 'network-broadcast STOPPED', 'nginx RUNNING',
+      'php-fpm RUNNING', 'postgresql STOPPED', 'proxy-webhook RUNNING', 'queue RUNNING', 'redis RUNNING', 'websocket RUNNING']);
     // supervisord stops its programs one priority group per second: ended by itself, with 0, not killed at the grace.
     assert.equal((await c.stop()).exitCode, 0, await c.logs());
   });

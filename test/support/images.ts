@@ -174,14 +174,15 @@ export async function buildImages(engine: Engine): Promise<Images> {
   return { image, proxy };
 }
 
-/** The adoption path's image: an upstream-shaped entry script and template, FROM the image with the stand-in proxy. */
+/** The adoption path's image: upstream's entry script and template (test/fixtures/upstream), FROM the image with the stand-in proxy. */
 export const ADOPTION_IMAGE = 'm3u-editor-hls-adoption:test';
 
 /**
- * An image that adopts hls-bootstrap as m3u-editor's would: `start-container` (its ENTRYPOINT) and
- * `supervisord.conf` (the template) from `dir`, on the image with the stand-in proxy
- * (test/fixtures/adoption/Dockerfile). Another pair of files is another `dir` and `tag`.
+ * An image that adopts hls-bootstrap as m3u-editor's does: the same start-container and
+ * supervisord.conf that the host tests run (test/fixtures/upstream), on the image with the stand-in
+ * proxy, built with that directory's Dockerfile.
  */
-export function adoptionImage(engine: Engine, dir = join(FIXTURES, 'adoption'), tag = ADOPTION_IMAGE): Promise<Built> {
-  return build(engine, tag, dir, ['--file', join(FIXTURES, 'adoption', 'Dockerfile'), '--build-arg', `BASE=${PROXY_IMAGE}`]);
+export function adoptionImage(engine: Engine): Promise<Built> {
+  const dir = join(FIXTURES, 'upstream');
+  return build(engine, ADOPTION_IMAGE, dir, ['--file', join(dir, 'Dockerfile'), '--build-arg', `BASE=${PROXY_IMAGE}`]);
 }
