@@ -3,20 +3,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { PATH, cli, renderTo, startCli, tempDir } from '../support/cli.ts';
+import { otherNode } from '../support/other-node.ts';
 
 const VERSION = '22.14.0';
 
 test(`Node ${VERSION} runs \`run -- true\` through the --supervise fallback, with exactly one warning line`, { timeout: 600_000 }, async (t) => {
-  // Installed as the project pins its own Node (the npm package node), into a prefix removed afterwards.
-  const prefix = tempDir(t, 'hls-bootstrap-node22-');
-  const npm = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', `node@${VERSION}`], {
-    encoding: 'utf8', timeout: 540_000, env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
-  });
-  assert.equal(npm.status, 0, `npm install node@${VERSION} failed: ${npm.stderr}`);
-  const bin = join(prefix, 'node_modules', '.bin');
+  const bin = otherNode(VERSION);
   assert.equal(spawnSync(join(bin, 'node'), ['--version'], { encoding: 'utf8' }).stdout, `v${VERSION}\n`);
 
   const dir = tempDir(t);
