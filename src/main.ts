@@ -42,8 +42,31 @@ function version(): string {
   return pkg.version;
 }
 
-/** The program with every command registered on `session`. */
-function program(session: Session): Command {
+/** Every command by name, with what registers it, in the order --help lists them. */
+const COMMANDS: readonly (readonly [string, (program: Command, session: Session) => void])[] = [
+  ['run', registerRun], ['prepare', registerPrepare], ['check-disk', registerCheckDisk], ['render-config', registerRenderConfig],
+  ['sweep', registerSweep], ['env', registerEnv], ['help', registerHelp],
+];
+
+/**
+ * The one command `argv` runs, when only it needs registering: the first word that is neither a
+ * global option nor `--env-file`'s value, if it names a command other than `help`. Undefined when
+ * every command is needed: none named (a bare start, the root's --help or --version), an unknown
+ * word (its suggestions), or `help` (which lists them). Building the others costs a start, and a
+ * health check starts every 30 s, a fifth of what commander does there.
+ */
+export function namedCommand(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--env-file') i++;
+    else if (arg === '--') return undefined;
+    else if (!arg.startsWith('-')) return COMMANDS.some(([name]) => name === arg) && arg !== 'help' ? arg : undefined;
+  }
+  return undefined;
+}
+
+/** The program with `only` registered on `session`, or every command. */
+function program(session: Session, only: string | undefined): Command {
   const { io } = session;
   const root = new Command('hls-bootstrap')
     .description('Prepares HLS segment storage, checks disk space, renders supervisord\'s config, then execs supervisord.')
@@ -68,8 +91,8 @@ function program(session: Session): Command {
     if (word === undefined) return runStartup(session, command, [], {});
     return command.error(unknownCommand(word, root, session), { code: 'commander.unknownCommand' });
   });
-  for (const register of [registerRun, registerPrepare, registerCheckDisk, registerRenderConfig, registerSweep, registerEnv, registerHelp]) {
-    register(root, session);
+  for (const [name, register] of COMMANDS) {
+    if (only === undefined || name === only) register(root, session);
   }
   // Only now, so that the commands above do not inherit it.
   return root.allowExcessArguments();
@@ -88,7 +111,7 @@ export async function main(io: Io): Promise<number> {
     return error.exitCode;
   };
   try {
-    await program(session).parseAsync([...io.argv], { from: 'user' });
+    await program(session, namedCommand(io.argv)).parseAsync([...io.argv], { from: 'user' });
     // A result stands only if no stop was asked for while the command ran; an exec looks once more itself.
     if (session.pending === undefined) await settle(io.stop, 'the command');
   } catch (error) {
