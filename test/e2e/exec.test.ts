@@ -2,11 +2,12 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { machine } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { NODE, ROOT, cli, renderTo, startCli, tempDir } from '../support/cli.ts';
+import { NODE, ROOT, cli, defer, renderTo, startCli, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { STAND_IN, type StandInReport } from '../support/supervisord.ts';
 import { ensureGroup, ensureUser, mountTmpfs } from '../support/system.ts';
@@ -87,6 +88,38 @@ describe('exec', () => {
       assert.doesNotMatch(r.stderr, /Native stack trace|Aborted|core dumped/);
     }
     assert.ok(!existsSync(join(dir, 'hls')), 'the command is checked before any step touches anything');
+  });
+
+  test('an empty executable file (ENOEXEC), and a program whose ELF loader is an empty file (EIO): 126, one line, never the native abort', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'empty'), '', { mode: 0o755 });
+    const r = cli(['-q', 'run', '--', './empty'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(r.code, 126, r.stderr);
+    assert.equal(r.stderr, `hls-bootstrap: ./empty: cannot execute ${join(dir, 'empty')}: it is an empty file, neither a binary nor a script with a #! line (ENOEXEC)\n`);
+    // /bin/true with its loader's name replaced by an empty file's of the same length.
+    const bin = readFileSync('/bin/true');
+    const loader = readElf((offset, length) => bin.subarray(offset, offset + length), { machine: machine(), endianness: 'LE', pageSize: 4096 });
+    assert.ok('interpreter' in loader && loader.interpreter.length > 16, 'the machine\'s /bin/true is dynamically linked');
+    const emptyLoader = `/tmp/hlsb-${randomBytes(8).toString('hex')}`.padEnd(loader.interpreter.length, 'x');
+    writeFileSync(emptyLoader, '', { mode: 0o755 });
+    defer(t, () => {
+      rmSync(emptyLoader, { force: true });
+    });
+    bin.write(emptyLoader, bin.indexOf(`${loader.interpreter}\0`), 'latin1');
+    writeFileSync(join(dir, 'empty-loader'), bin, { mode: 0o755 });
+    const l = cli(['-q', 'run', '--', './empty-loader'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(l.code, 126, l.stderr);
+    assert.equal(l.stderr, `hls-bootstrap: ./empty-loader: cannot execute ${join(dir, 'empty-loader')}: its ELF interpreter ${emptyLoader} cannot be used: it is an empty file\n`);
+    assert.ok(!existsSync(join(dir, 'hls')), 'refused before any step');
+  });
+
+  test('a script saved with Windows line endings: 126 on one legible line that names the carriage return', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'crlf'), '#!/bin/sh\r\necho hi\r\n', { mode: 0o755 });
+    const r = cli(['-q', 'run', '--', './crlf'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(r.code, 126, r.stderr);
+    assert.equal(r.stderr, `hls-bootstrap: ./crlf: cannot execute ${join(dir, 'crlf')}: its #! line ends in a carriage return, so the kernel looks for an interpreter named "/bin/sh\\r", which does not exist (a file saved with Windows line endings?)\n`);
+    assert.doesNotMatch(r.stderr.slice(0, -1), /[\r\n]/);
   });
 
   test('an ELF program whose loader is missing, and one for another architecture: 126 naming why', (t) => {
