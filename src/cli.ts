@@ -91,6 +91,7 @@ export function start(early: readonly string[] = []): void {
         return () => process.off(signal, handler);
       },
       // A supervised child takes over the stop signals: from then on they are forwarded, not honoured.
+      // Before an exec, they go back to their default action, which the target starts with anyway.
       releaseStopSignals: () => {
         for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       },

@@ -19,7 +19,7 @@ export interface ProcessControl {
   readonly setgid: (id: number) => void;
   readonly setuid: (id: number) => void;
   readonly onSignal: OnSignal;
-  /** Stops honouring stop signals as stop requests; a supervised child gets them from then on. */
+  /** Stops honouring stop signals as stop requests: a supervised child gets them from then on, an exec'd one at their default action. */
   readonly releaseStopSignals: () => void;
 }
 
@@ -92,6 +92,10 @@ export async function execute(plan: ExecPlan, proc: ProcessControl, options: Exe
     for (const signal of ['SIGPIPE', 'SIGXFSZ'] as const) proc.onSignal(signal, () => undefined);
     // A stop asked for until now means nothing is started; after it, the target hears the signals.
     await settle(options.stop, 'the exec');
+    // From this last look on, a caught signal would be lost: execve discards what Node caught and
+    // has not yet handed to JavaScript. At their default action, they end the process as they
+    // would end the target (as PID 1, the kernel drops them, as it does until the target catches them).
+    proc.releaseStopSignals();
     options.ready();
     return execve(plan.file, [...plan.argv], { ...plan.env });
   }
