@@ -4,8 +4,9 @@ import { accessSync, constants } from 'node:fs';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { BootstrapError, EXIT, reason } from '../errors.ts';
 import { settle, type Stop } from '../stop.ts';
-import { currentCredentials } from './credentials.ts';
+import { currentCredentials, procSelf } from './credentials.ts';
 import { checkExecutable } from './executable.ts';
+import { nprocExceededProblem } from './nproc.ts';
 import { readMachine, type ExecPlan } from './plan.ts';
 import type { OnSignal } from './supervise.ts';
 
@@ -52,14 +53,17 @@ function switchUser(plan: ExecPlan, proc: ProcessControl): void {
 }
 
 /**
- * The last look, as the user the target runs as: the same checks as before the steps (the file may
- * have changed since), then the kernel's own access(X_OK) on each file it will open, which also
- * sees ACLs and security modules.
+ * The last look, as the user the target runs as: the kernel's verdict on that user's process
+ * limit, the same checks as before the steps (the file may have changed since), then the kernel's
+ * own access(X_OK) on each file it will open, which also sees ACLs and security modules.
  */
 function recheck(plan: ExecPlan): void {
-  const cred = currentCredentials({ euid: plan.user?.uid ?? 0, egid: plan.user?.gid ?? 0 });
-  const verdict = checkExecutable(plan.file, readMachine(cred, plan.cwd));
+  const { user } = plan;
   const command = plan.argv[0] ?? plan.file;
+  const overLimit = user === undefined ? undefined : nprocExceededProblem(user.uid, procSelf);
+  if (user !== undefined && overLimit !== undefined) throw new BootstrapError(EXIT.CANNOT_EXECUTE, `cannot run ${command} as ${user.label}: ${overLimit}`);
+  const cred = currentCredentials({ euid: user?.uid ?? 0, egid: user?.gid ?? 0 });
+  const verdict = checkExecutable(plan.file, readMachine(cred, plan.cwd));
   if (!verdict.ok) {
     throw new BootstrapError(verdict.absent ? EXIT.NOT_FOUND : EXIT.CANNOT_EXECUTE, `${command}: cannot execute ${plan.file} any more: ${verdict.reason}`);
   }

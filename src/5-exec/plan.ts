@@ -4,10 +4,11 @@ import { arch, endianness, machine } from 'node:os';
 import type { ExecUser } from '../1-config/parse.ts';
 import { BootstrapError, EXIT } from '../errors.ts';
 import { which } from '../which.ts';
-import { switchProblem, targetCredentials, type Credentials } from './credentials.ts';
+import { procSelf, switchProblem, targetCredentials, type Credentials } from './credentials.ts';
 import { checkExecutable, type ExecSystem, type Verdict } from './executable.ts';
 import { argProblems, readArgLimits, stringBytes, type ArgLimits, type ArgString } from './limits.ts';
 import { readMounts } from './mounts.ts';
+import { nprocProblem } from './nproc.ts';
 
 export interface ExecPlan {
   /** The resolved file execve runs. */
@@ -67,7 +68,7 @@ export function planExec(argv: readonly string[], env: Readonly<Record<string, s
   if (command === '') throw new BootstrapError(EXIT.NOT_FOUND, "'': command not found (the command is empty)");
   const label = command;
   if (user !== undefined) {
-    const problem = switchProblem(user, current);
+    const problem = switchProblem(user, current) ?? nprocProblem(user, current.uid, procSelf);
     if (problem !== undefined) throw new BootstrapError(EXIT.CONFIG, `cannot switch to user ${user.label} (--user or EXEC_USER): ${problem}`);
   }
   const system = readMachine(targetCredentials(current, user), cwd);

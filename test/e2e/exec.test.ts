@@ -1,13 +1,14 @@
 // The exec step with real processes: the same PID, real users, real signals, and the real supervisord.
 
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { machine } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { NODE, ROOT, cli, defer, renderTo, startCli, tempDir } from '../support/cli.ts';
+import { BIN, NODE, ROOT, cli, defer, minimalEnv, renderTo, startCli, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { STAND_IN, type StandInReport } from '../support/supervisord.ts';
 import { ensureGroup, ensureUser, mountTmpfs } from '../support/system.ts';
@@ -268,6 +269,37 @@ describe('--user and EXEC_USER', () => {
     const runs = cli(['-q', 'run', '--user', user.name, '--', 'sh', '-c', 'id -u'], { cwd: dir, env: runEnv(dir) });
     assert.equal(runs.code, 0, runs.stderr);
     assert.equal(runs.stdout, `${user.uid}\n`);
+  });
+
+  test('a user at its process limit (RLIMIT_NPROC): this process\'s threads count as its processes, so 78 before any step or 126 at the last look, never the native abort', async (t) => {
+    if (!needsRoot(t) || !needsProgram(t, 'prlimit')) return;
+    // A user of its own: the kernel counts every process of a uid, whichever test started it.
+    const user = ensureUser('hlsb-nproc');
+    const dir = tempDir(t);
+    chmodSync(dir, 0o755);
+    const limited = (limit: number, args: string[]): { code: number | null; stdout: string; stderr: string } => {
+      const r = spawnSync('prlimit', [`--nproc=${limit}`, '--', BIN, ...args], { cwd: dir, env: minimalEnv(dir, runEnv(dir)), encoding: 'utf8', timeout: 60_000 });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    // Fewer than Node's own threads: the switch alone puts the user over, which is known before any step.
+    const few = limited(2, ['-q', 'run', '--user', user.name, '--', 'touch', join(dir, 'ran')]);
+    assert.equal(few.code, 78, few.stderr);
+    assert.match(few.stderr, new RegExp(`^hls-bootstrap: cannot switch to user hlsb-nproc \\(--user or EXEC_USER\\): uid ${user.uid} may have at most 2 processes \\(RLIMIT_NPROC, ulimit -u\\), and from the switch on this process's own \\d+ threads count as its processes, so execve would fail \\(EAGAIN\\)\\n$`));
+    assert.ok(!existsSync(join(dir, 'hls')), 'refused before any step');
+    // Enough for the threads, not with the 30 processes the user already runs: only the kernel knows, after the switch.
+    const sleepers = Array.from({ length: 30 }, () => spawn('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', 'sleep', '60'], { stdio: 'ignore' }));
+    defer(t, () => {
+      for (const sleeper of sleepers) sleeper.kill('SIGKILL');
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const busy = limited(25, ['-q', 'run', '--user', user.name, '--', 'touch', join(dir, 'ran')]);
+    assert.equal(busy.code, 126, busy.stderr);
+    assert.match(busy.stderr, new RegExp(`^hls-bootstrap: cannot run touch as hlsb-nproc: uid ${user.uid} is over its limit of 25 processes \\(RLIMIT_NPROC, ulimit -u\\), counting this process's \\d+ threads and the processes it already runs, so execve would fail \\(EAGAIN\\)\\n$`));
+    assert.ok(!existsSync(join(dir, 'ran')));
+    // Room enough: it runs.
+    const room = limited(200, ['-q', 'run', '--user', user.name, '--', 'sh', '-c', 'id -u']);
+    assert.equal(room.code, 0, room.stderr);
+    assert.equal(room.stdout, `${user.uid}\n`);
   });
 
   test('asking for a user when not root is a clear error, not a silent no-op', (t) => {
