@@ -83,6 +83,7 @@ export function start(early: readonly string[] = []): void {
     process: {
       execve: process.execve?.bind(process),
       version: process.version,
+      pid: process.pid,
       setgroups: (groups) => { process.setgroups?.(groups); },
       setgid: (id) => { process.setgid?.(id); },
       setuid: (id) => { process.setuid?.(id); },

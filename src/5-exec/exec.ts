@@ -16,6 +16,8 @@ export interface ProcessControl {
   readonly execve: ((file: string, args: string[], env: Record<string, string>) => never) | undefined;
   /** Node's version, for the warning when it has no execve. */
   readonly version: string;
+  /** This process's id: as PID 1, a supervisor inherits every orphan of the container. */
+  readonly pid: number;
   readonly setgroups: (groups: number[]) => void;
   readonly setgid: (id: number) => void;
   readonly setuid: (id: number) => void;
@@ -102,6 +104,10 @@ export async function execute(plan: ExecPlan, proc: ProcessControl, options: Exe
     proc.releaseStopSignals();
     options.ready();
     return execve(plan.file, [...plan.argv], { ...plan.env });
+  }
+  if (proc.pid === 1) {
+    // tini reaps whatever exits with waitpid(-1); Node waits only for the pids it spawned.
+    options.warn(`hls-bootstrap: warning: as PID 1, hls-bootstrap waits only for ${plan.argv[0] ?? plan.file}, not for the orphans re-parented to it, which stay zombies until it exits (Node.js cannot wait for a process it did not start); docker run --init reaps them`);
   }
   const { supervise } = await loadSupervise();
   await settle(options.stop, 'the exec');
