@@ -1,7 +1,7 @@
 // The exec step with real processes: the same PID, real users, real signals, and the real supervisord.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -185,6 +185,26 @@ describe('exec', () => {
     const r = cli(['-q', 'run', '--', 'sh', '-c', 'grep -E "^Sig(Blk|Ign)" /proc/self/status'], { cwd: dir, env: runEnv(dir) });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
+  });
+
+  test('the program starts with the descriptors, working directory and umask hls-bootstrap was started with, after steps that opened handles', (t) => {
+    const dir = tempDir(t);
+    // A stream directory and a tree to walk: the steps open and chdir through handles.
+    mkdirSync(join(dir, 'hls', 'm3u_proxy_hls_1'), { recursive: true });
+    mkdirSync(join(dir, 'hls', 'kept', 'deeper'), { recursive: true });
+    mkdirSync(join(dir, 'work'));
+    const script = ['sh', '-c', 'ls /proc/$$/fd; readlink /proc/$$/cwd; umask'];
+    const started = (command: string[]): SpawnSyncReturns<string> => spawnSync('sh', ['-c', 'umask 0027 && exec "$0" "$@"', ...command], {
+      cwd: join(dir, 'work'), env: minimalEnv(dir, runEnv(dir)), stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8',
+    });
+    // The same program started without hls-bootstrap: what this test passes on, whatever it inherited itself.
+    const direct = started(script);
+    assert.match(direct.stdout, new RegExp(`^0\n1\n2\n(\\d+\n)*${join(dir, 'work')}\n0027\n$`));
+    for (const supervise of [[], ['--supervise']]) {
+      const r = started([BIN, '-q', 'run', ...supervise, '--', ...script]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, direct.stdout, supervise.join(''));
+    }
   });
 
   test('--dry-run prints the argv, the user and the environment keys, and execs nothing', (t) => {
