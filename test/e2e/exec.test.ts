@@ -180,6 +180,24 @@ describe('exec', () => {
     assert.ok(!existsSync(join(dir, 'hls')), 'refused before any step');
   });
 
+  test('a variable or argument whose bytes are not UTF-8 is 78 naming it, before any step: Node.js would pass on U+FFFD in their place', (t) => {
+    const dir = tempDir(t);
+    // Latin-1 bytes, as a shell passes them on untouched: "café" in the environment, "naïve" as an argument.
+    const script = 'LATIN=$(printf "caf\\351") && export LATIN && exec "$0" -q run -- printf "%s" "$(printf "na\\357ve")"';
+    const r = spawnSync('sh', ['-c', script, BIN], { cwd: dir, env: minimalEnv(dir, runEnv(dir)), stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    assert.equal(r.status, 78, r.stderr);
+    assert.equal(r.stderr, [
+      'hls-bootstrap: cannot exec printf: the variable LATIN holds bytes that are not UTF-8, which Node.js can pass on only as U+FFFD: the program would get it changed',
+      'hls-bootstrap: cannot exec printf: argument 2 of the command holds bytes that are not UTF-8, which Node.js can pass on only as U+FFFD: the program would get it changed',
+      '',
+    ].join('\n'));
+    assert.ok(!existsSync(join(dir, 'hls')), 'refused before any step');
+    // U+FFFD itself, as UTF-8, is passed on as it is.
+    const replacement = cli(['-q', 'run', '--', 'printf', '%s', '\uFFFD'], { cwd: dir, env: runEnv(dir, { KEPT: '\uFFFD' }) });
+    assert.equal(replacement.code, 0, replacement.stderr);
+    assert.equal(replacement.stdout, '\uFFFD');
+  });
+
   test('the program starts with every signal at its default action, not with SIGPIPE ignored as Node has it', (t) => {
     const dir = tempDir(t);
     const r = cli(['-q', 'run', '--', 'sh', '-c', 'grep -E "^Sig(Blk|Ign)" /proc/self/status'], { cwd: dir, env: runEnv(dir) });

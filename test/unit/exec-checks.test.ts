@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseShebang, readElf, type Kernel } from '../../src/5-exec/binary.ts';
 import { MAY_EXEC, MAY_READ, mapped, parseStatus, permits, switchProblem, targetCredentials } from '../../src/5-exec/credentials.ts';
+import { encodingProblems, undecodable } from '../../src/5-exec/encoding.ts';
 import { argProblems, parsePageSize, parseStackLimit } from '../../src/5-exec/limits.ts';
 import { mountOf, noexecMount, parseMountinfo } from '../../src/5-exec/mounts.ts';
 import { nprocExceeded, nprocExceededProblem, nprocProblem, parseProcessLimit, parseThreads } from '../../src/5-exec/nproc.ts';
@@ -189,6 +190,18 @@ describe('RLIMIT_NPROC: a user switch counts every thread of this process', () =
       /^uid 1000 is over its limit of 25 processes \(RLIMIT_NPROC, ulimit -u\), counting this process's 11 threads/);
     assert.equal(nprocExceededProblem(1000, files({ stat: '42 (node) S 1 42 42 0 -1 4194560 0' })), undefined);
   });
+});
+
+test('bytes that are not UTF-8: found in a NUL-separated list as Node.js decodes them, and named where they would be passed on', () => {
+  const list = Buffer.concat([Buffer.from('A=plain\0B='), Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from('\0C=\uFFFD\0'), Buffer.from([0xff])]);
+  assert.deepEqual([...undecodable(list)], ['B=caf\uFFFD', '\uFFFD']);
+  assert.deepEqual(undecodable(undefined), new Set());
+  const strings = [
+    { text: 'A=plain', what: 'the variable A' },
+    { text: 'B=caf\uFFFD', what: 'the variable B' },
+    { text: 'C=\uFFFD', what: 'the variable C' },
+  ];
+  assert.deepEqual(encodingProblems(strings, undecodable(list)), ['the variable B holds bytes that are not UTF-8, which Node.js can pass on only as U+FFFD: the program would get it changed']);
 });
 
 test('which: execvp\'s search, remembering a candidate that is there but unusable', () => {
