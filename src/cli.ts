@@ -2,6 +2,7 @@
 
 import { closeSync, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
 import { systemUserDb } from './1-config/users.ts';
+import { EXIT, errnoCode } from './errors.ts';
 import { main } from './main.ts';
 import { fdStream } from './output.ts';
 import { STOP_SIGNALS, Stop, type StopSignal } from './stop.ts';
@@ -65,6 +66,15 @@ function randomHex(bytes: number): string {
  * Until the exec, a stop signal is a request the steps honour at their next safe point.
  */
 export function start(early: readonly string[] = []): void {
+  let cwd: string;
+  try {
+    cwd = process.cwd();
+  } catch (error) {
+    // Removed since the process entered it: every relative path would miss, and Node's own message is a stack.
+    process.stderr.write(`hls-bootstrap: its working directory was removed (getcwd: ${errnoCode(error) ?? String(error)}); start it in one that exists\n`);
+    process.exitCode = EXIT.CONFIG;
+    return;
+  }
   const stop = new Stop();
   const onSignal = (signal: NodeJS.Signals): void => {
     stop.request(signal as StopSignal);
@@ -77,7 +87,7 @@ export function start(early: readonly string[] = []): void {
     env: process.env,
     stdout: fdStream(1),
     stderr: fdStream(2),
-    cwd: process.cwd(),
+    cwd,
     now: Date.now,
     stop,
     process: {

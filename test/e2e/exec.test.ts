@@ -225,6 +225,19 @@ describe('exec', () => {
     }
   });
 
+  test('started in a working directory that was removed: 78 and one line, not a stack', (t) => {
+    const dir = tempDir(t);
+    mkdirSync(join(dir, 'gone'));
+    const r = spawnSync('sh', ['-c', 'rmdir "$PWD" && exec "$0" "$@"', BIN, '-q', 'run', '--', 'touch', join(dir, 'ran')], {
+      cwd: join(dir, 'gone'), env: minimalEnv(dir, runEnv(dir)), stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8',
+    });
+    assert.equal(r.status, 78, r.stderr);
+    // The shell of bin/hls-bootstrap may say the same first ("sh: 0: getcwd() failed").
+    assert.match(r.stderr, /(^|\n)hls-bootstrap: its working directory was removed \(getcwd: ENOENT\); start it in one that exists\n$/);
+    assert.doesNotMatch(r.stderr, /node:internal|\n\s+at /);
+    assert.ok(!existsSync(join(dir, 'hls')) && !existsSync(join(dir, 'ran')));
+  });
+
   test('--dry-run prints the argv, the user and the environment keys, and execs nothing', (t) => {
     const dir = tempDir(t);
     const r = cli(['run', '--dry-run', '--', 'sh', '-c', 'touch ran'], { cwd: dir, env: runEnv(dir) });
