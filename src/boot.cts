@@ -10,6 +10,10 @@ const catchEarly = (signal: string): void => {
   early.push(signal);
 };
 for (const signal of ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM']) process.on(signal, catchEarly);
+// SIGUSR1 would open Node's inspector: a debugger, as root, listening on 127.0.0.1:9229 until the
+// exec, for anyone who can reach that port. A listener of its own keeps it shut; it stays until
+// the exec resets it (a supervised child has SIGUSR1 forwarded, and this one only ignores it).
+process.on('SIGUSR1', () => undefined);
 
 const nodeModule = require('node:module') as typeof import('node:module');
 const path = require('node:path') as typeof import('node:path');

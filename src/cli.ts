@@ -2,6 +2,7 @@
 
 import { closeSync, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
 import { systemUserDb } from './1-config/users.ts';
+import { EXIT, errnoCode } from './errors.ts';
 import { main } from './main.ts';
 import { fdStream } from './output.ts';
 import { STOP_SIGNALS, Stop, type StopSignal } from './stop.ts';
@@ -65,6 +66,15 @@ function randomHex(bytes: number): string {
  * Until the exec, a stop signal is a request the steps honour at their next safe point.
  */
 export function start(early: readonly string[] = []): void {
+  let cwd: string;
+  try {
+    cwd = process.cwd();
+  } catch (error) {
+    // Removed since the process entered it: every relative path would miss, and Node's own message is a stack.
+    process.stderr.write(`hls-bootstrap: its working directory was removed (getcwd: ${errnoCode(error) ?? String(error)}); start it in one that exists\n`);
+    process.exitCode = EXIT.CONFIG;
+    return;
+  }
   const stop = new Stop();
   const onSignal = (signal: NodeJS.Signals): void => {
     stop.request(signal as StopSignal);
@@ -77,12 +87,13 @@ export function start(early: readonly string[] = []): void {
     env: process.env,
     stdout: fdStream(1),
     stderr: fdStream(2),
-    cwd: process.cwd(),
+    cwd,
     now: Date.now,
     stop,
     process: {
       execve: process.execve?.bind(process),
       version: process.version,
+      pid: process.pid,
       setgroups: (groups) => { process.setgroups?.(groups); },
       setgid: (id) => { process.setgid?.(id); },
       setuid: (id) => { process.setuid?.(id); },
@@ -91,6 +102,7 @@ export function start(early: readonly string[] = []): void {
         return () => process.off(signal, handler);
       },
       // A supervised child takes over the stop signals: from then on they are forwarded, not honoured.
+      // Before an exec, they go back to their default action, which the target starts with anyway.
       releaseStopSignals: () => {
         for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       },

@@ -93,7 +93,7 @@ export function permits(inode: Inode, cred: Credentials, mask: number): boolean 
 }
 
 /** Reads a /proc/self file, or undefined where there is none. */
-function procSelf(name: string): string | undefined {
+export function procSelf(name: string): string | undefined {
   try {
     return readFileSync(`/proc/self/${name}`, 'utf8');
   } catch {

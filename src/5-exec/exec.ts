@@ -4,8 +4,9 @@ import { accessSync, constants } from 'node:fs';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { BootstrapError, EXIT, reason } from '../errors.ts';
 import { settle, type Stop } from '../stop.ts';
-import { currentCredentials } from './credentials.ts';
+import { currentCredentials, procSelf } from './credentials.ts';
 import { checkExecutable } from './executable.ts';
+import { nprocExceededProblem } from './nproc.ts';
 import { readMachine, type ExecPlan } from './plan.ts';
 import type { OnSignal } from './supervise.ts';
 
@@ -15,11 +16,13 @@ export interface ProcessControl {
   readonly execve: ((file: string, args: string[], env: Record<string, string>) => never) | undefined;
   /** Node's version, for the warning when it has no execve. */
   readonly version: string;
+  /** This process's id: as PID 1, a supervisor inherits every orphan of the container. */
+  readonly pid: number;
   readonly setgroups: (groups: number[]) => void;
   readonly setgid: (id: number) => void;
   readonly setuid: (id: number) => void;
   readonly onSignal: OnSignal;
-  /** Stops honouring stop signals as stop requests; a supervised child gets them from then on. */
+  /** Stops honouring stop signals as stop requests: a supervised child gets them from then on, an exec'd one at their default action. */
   readonly releaseStopSignals: () => void;
 }
 
@@ -52,14 +55,17 @@ function switchUser(plan: ExecPlan, proc: ProcessControl): void {
 }
 
 /**
- * The last look, as the user the target runs as: the same checks as before the steps (the file may
- * have changed since), then the kernel's own access(X_OK) on each file it will open, which also
- * sees ACLs and security modules.
+ * The last look, as the user the target runs as: the kernel's verdict on that user's process
+ * limit, the same checks as before the steps (the file may have changed since), then the kernel's
+ * own access(X_OK) on each file it will open, which also sees ACLs and security modules.
  */
 function recheck(plan: ExecPlan): void {
-  const cred = currentCredentials({ euid: plan.user?.uid ?? 0, egid: plan.user?.gid ?? 0 });
-  const verdict = checkExecutable(plan.file, readMachine(cred, plan.cwd));
+  const { user } = plan;
   const command = plan.argv[0] ?? plan.file;
+  const overLimit = user === undefined ? undefined : nprocExceededProblem(user.uid, procSelf);
+  if (user !== undefined && overLimit !== undefined) throw new BootstrapError(EXIT.CANNOT_EXECUTE, `cannot run ${command} as ${user.label}: ${overLimit}`);
+  const cred = currentCredentials({ euid: user?.uid ?? 0, egid: user?.gid ?? 0 });
+  const verdict = checkExecutable(plan.file, readMachine(cred, plan.cwd));
   if (!verdict.ok) {
     throw new BootstrapError(verdict.absent ? EXIT.NOT_FOUND : EXIT.CANNOT_EXECUTE, `${command}: cannot execute ${plan.file} any more: ${verdict.reason}`);
   }
@@ -92,8 +98,16 @@ export async function execute(plan: ExecPlan, proc: ProcessControl, options: Exe
     for (const signal of ['SIGPIPE', 'SIGXFSZ'] as const) proc.onSignal(signal, () => undefined);
     // A stop asked for until now means nothing is started; after it, the target hears the signals.
     await settle(options.stop, 'the exec');
+    // From this last look on, a caught signal would be lost: execve discards what Node caught and
+    // has not yet handed to JavaScript. At their default action, they end the process as they
+    // would end the target (as PID 1, the kernel drops them, as it does until the target catches them).
+    proc.releaseStopSignals();
     options.ready();
     return execve(plan.file, [...plan.argv], { ...plan.env });
+  }
+  if (proc.pid === 1) {
+    // tini reaps whatever exits with waitpid(-1); Node waits only for the pids it spawned.
+    options.warn(`hls-bootstrap: warning: as PID 1, hls-bootstrap waits only for ${plan.argv[0] ?? plan.file}, not for the orphans re-parented to it, which stay zombies until it exits (Node.js cannot wait for a process it did not start); docker run --init reaps them`);
   }
   const { supervise } = await loadSupervise();
   await settle(options.stop, 'the exec');

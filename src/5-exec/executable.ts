@@ -31,8 +31,8 @@ export type Verdict =
 /** The kernel re-execs an interpreter at most this deep (exec_binprm), else ELOOP. */
 const MAX_DEPTH = 5;
 
-/** Reads `length` bytes at `offset`; an empty buffer where the file cannot be read. */
-function reader(path: string): { read: ReadAt; close: () => void } {
+/** Reads `length` bytes at `offset`; an empty buffer where the file cannot be read, which `readable` tells from an empty file. */
+function reader(path: string): { read: ReadAt; close: () => void; readable: boolean } {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
@@ -48,6 +48,7 @@ function reader(path: string): { read: ReadAt; close: () => void } {
     close: () => {
       if (fd !== undefined) closeSync(fd);
     },
+    readable: fd !== undefined,
   };
 }
 
@@ -74,11 +75,12 @@ export function checkExecutable(path: string, system: ExecSystem, depth = 0): Ve
   if (depth > MAX_DEPTH) return { ok: false, absent: false, reason: `its #! interpreters nest deeper than the kernel follows (${MAX_DEPTH}, ELOOP)` };
   const file = openable(path, system);
   if (!file.ok) return file;
-  const { read, close } = reader(path);
+  const { read, close, readable } = reader(path);
   try {
     const head = read(0, HEAD_SIZE);
-    // Unreadable: only the kernel can say more.
-    if (head.length === 0) return { ok: true, opened: [path], scripts: [] };
+    // Unreadable: only the kernel can say more. Empty: no format matches, as below.
+    if (head.length === 0 && !readable) return { ok: true, opened: [path], scripts: [] };
+    if (head.length === 0) return { ok: false, absent: false, reason: 'it is an empty file, neither a binary nor a script with a #! line (ENOEXEC)' };
     if (isElf(head)) {
       const elf = readElf(read, system.kernel);
       if ('problem' in elf) return { ok: false, absent: false, reason: elf.problem };
@@ -86,10 +88,12 @@ export function checkExecutable(path: string, system: ExecSystem, depth = 0): Ve
       const loader = resolve(system.cwd, elf.interpreter);
       const opened = openable(loader, system);
       if (!opened.ok) return { ok: false, absent: false, reason: `its ELF interpreter ${elf.interpreter} cannot be used: ${opened.reason}${opened.absent ? ' (a binary built for another C library?)' : ''}` };
-      const { read: readLoader, close: closeLoader } = reader(loader);
+      const { read: readLoader, close: closeLoader, readable: loaderReadable } = reader(loader);
       try {
         const loaderHead = readLoader(0, HEAD_SIZE);
-        const judged = loaderHead.length === 0 ? { interpreter: '' } : isElf(loaderHead) ? readElf(readLoader, system.kernel, true) : { problem: 'it is not an ELF file' };
+        const judged = loaderHead.length === 0 && !loaderReadable ? { interpreter: '' }
+          : loaderHead.length === 0 ? { problem: 'it is an empty file' }
+          : isElf(loaderHead) ? readElf(readLoader, system.kernel, true) : { problem: 'it is not an ELF file' };
         if ('problem' in judged) return { ok: false, absent: false, reason: `its ELF interpreter ${elf.interpreter} cannot be used: ${judged.problem}` };
       } finally {
         closeLoader();
@@ -101,6 +105,10 @@ export function checkExecutable(path: string, system: ExecSystem, depth = 0): Ve
     if ('problem' in line) return { ok: false, absent: false, reason: line.problem };
     // The kernel takes the interpreter as a path, relative ones from the working directory, never from PATH.
     const inner = checkExecutable(resolve(system.cwd, line.interpreter), system, depth + 1);
+    if (!inner.ok && inner.absent && line.interpreter.endsWith('\r')) {
+      // The \r would also return a terminal's cursor to the start of the line and hide what comes before it.
+      return { ok: false, absent: false, reason: `its #! line ends in a carriage return, so the kernel looks for an interpreter named ${JSON.stringify(line.interpreter)}, which does not exist (a file saved with Windows line endings?)` };
+    }
     if (!inner.ok) return { ok: false, absent: false, reason: `its interpreter ${line.interpreter} cannot be used: ${inner.reason}` };
     return { ok: true, opened: [path, ...inner.opened], scripts: [line, ...inner.scripts] };
   } catch (error) {

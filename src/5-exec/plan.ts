@@ -4,10 +4,12 @@ import { arch, endianness, machine } from 'node:os';
 import type { ExecUser } from '../1-config/parse.ts';
 import { BootstrapError, EXIT } from '../errors.ts';
 import { which } from '../which.ts';
-import { switchProblem, targetCredentials, type Credentials } from './credentials.ts';
+import { procSelf, switchProblem, targetCredentials, type Credentials } from './credentials.ts';
+import { encodingProblems, readUndecodable } from './encoding.ts';
 import { checkExecutable, type ExecSystem, type Verdict } from './executable.ts';
 import { argProblems, readArgLimits, stringBytes, type ArgLimits, type ArgString } from './limits.ts';
 import { readMounts } from './mounts.ts';
+import { nprocProblem } from './nproc.ts';
 
 export interface ExecPlan {
   /** The resolved file execve runs. */
@@ -67,7 +69,7 @@ export function planExec(argv: readonly string[], env: Readonly<Record<string, s
   if (command === '') throw new BootstrapError(EXIT.NOT_FOUND, "'': command not found (the command is empty)");
   const label = command;
   if (user !== undefined) {
-    const problem = switchProblem(user, current);
+    const problem = switchProblem(user, current) ?? nprocProblem(user, current.uid, procSelf);
     if (problem !== undefined) throw new BootstrapError(EXIT.CONFIG, `cannot switch to user ${user.label} (--user or EXEC_USER): ${problem}`);
   }
   const system = readMachine(targetCredentials(current, user), cwd);
@@ -88,7 +90,7 @@ export function planExec(argv: readonly string[], env: Readonly<Record<string, s
   const planEnv = user === undefined ? env : { ...env, HOME: user.home };
   const verdict = verdicts.get(found.path) ?? checkExecutable(found.path, system);
   const { all, peak } = strings(found.path, argv, planEnv, verdict);
-  const problems = argProblems(all, { argc: argv.length, envc: Object.keys(planEnv).length }, peak, system.limits);
+  const problems = [...encodingProblems(all, readUndecodable()), ...argProblems(all, { argc: argv.length, envc: Object.keys(planEnv).length }, peak, system.limits)];
   if (problems.length > 0) throw new BootstrapError(EXIT.CONFIG, problems.map((p) => `cannot exec ${label}: ${p}`));
   return { file: found.path, argv: [...argv], env: planEnv, user, cwd };
 }

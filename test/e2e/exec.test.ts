@@ -1,12 +1,14 @@
 // The exec step with real processes: the same PID, real users, real signals, and the real supervisord.
 
 import assert from 'node:assert/strict';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { machine } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { NODE, ROOT, cli, renderTo, startCli, tempDir } from '../support/cli.ts';
+import { BIN, NODE, ROOT, cli, defer, minimalEnv, renderTo, startCli, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { STAND_IN, type StandInReport } from '../support/supervisord.ts';
 import { ensureGroup, ensureUser, mountTmpfs } from '../support/system.ts';
@@ -89,6 +91,38 @@ describe('exec', () => {
     assert.ok(!existsSync(join(dir, 'hls')), 'the command is checked before any step touches anything');
   });
 
+  test('an empty executable file (ENOEXEC), and a program whose ELF loader is an empty file (EIO): 126, one line, never the native abort', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'empty'), '', { mode: 0o755 });
+    const r = cli(['-q', 'run', '--', './empty'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(r.code, 126, r.stderr);
+    assert.equal(r.stderr, `hls-bootstrap: ./empty: cannot execute ${join(dir, 'empty')}: it is an empty file, neither a binary nor a script with a #! line (ENOEXEC)\n`);
+    // /bin/true with its loader's name replaced by an empty file's of the same length.
+    const bin = readFileSync('/bin/true');
+    const loader = readElf((offset, length) => bin.subarray(offset, offset + length), { machine: machine(), endianness: 'LE', pageSize: 4096 });
+    assert.ok('interpreter' in loader && loader.interpreter.length > 16, 'the machine\'s /bin/true is dynamically linked');
+    const emptyLoader = `/tmp/hlsb-${randomBytes(8).toString('hex')}`.padEnd(loader.interpreter.length, 'x');
+    writeFileSync(emptyLoader, '', { mode: 0o755 });
+    defer(t, () => {
+      rmSync(emptyLoader, { force: true });
+    });
+    bin.write(emptyLoader, bin.indexOf(`${loader.interpreter}\0`), 'latin1');
+    writeFileSync(join(dir, 'empty-loader'), bin, { mode: 0o755 });
+    const l = cli(['-q', 'run', '--', './empty-loader'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(l.code, 126, l.stderr);
+    assert.equal(l.stderr, `hls-bootstrap: ./empty-loader: cannot execute ${join(dir, 'empty-loader')}: its ELF interpreter ${emptyLoader} cannot be used: it is an empty file\n`);
+    assert.ok(!existsSync(join(dir, 'hls')), 'refused before any step');
+  });
+
+  test('a script saved with Windows line endings: 126 on one legible line that names the carriage return', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'crlf'), '#!/bin/sh\r\necho hi\r\n', { mode: 0o755 });
+    const r = cli(['-q', 'run', '--', './crlf'], { cwd: dir, env: runEnv(dir) });
+    assert.equal(r.code, 126, r.stderr);
+    assert.equal(r.stderr, `hls-bootstrap: ./crlf: cannot execute ${join(dir, 'crlf')}: its #! line ends in a carriage return, so the kernel looks for an interpreter named "/bin/sh\\r", which does not exist (a file saved with Windows line endings?)\n`);
+    assert.doesNotMatch(r.stderr.slice(0, -1), /[\r\n]/);
+  });
+
   test('an ELF program whose loader is missing, and one for another architecture: 126 naming why', (t) => {
     const dir = tempDir(t);
     // /bin/true with the last letter of its loader's name changed: the kernel would say ENOENT.
@@ -146,11 +180,62 @@ describe('exec', () => {
     assert.ok(!existsSync(join(dir, 'hls')), 'refused before any step');
   });
 
+  test('a variable or argument whose bytes are not UTF-8 is 78 naming it, before any step: Node.js would pass on U+FFFD in their place', (t) => {
+    const dir = tempDir(t);
+    // Latin-1 bytes, as a shell passes them on untouched: "café" in the environment, "naïve" as an argument.
+    const script = 'LATIN=$(printf "caf\\351") && export LATIN && exec "$0" -q run -- printf "%s" "$(printf "na\\357ve")"';
+    const r = spawnSync('sh', ['-c', script, BIN], { cwd: dir, env: minimalEnv(dir, runEnv(dir)), stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    assert.equal(r.status, 78, r.stderr);
+    assert.equal(r.stderr, [
+      'hls-bootstrap: cannot exec printf: the variable LATIN holds bytes that are not UTF-8, which Node.js can pass on only as U+FFFD: the program would get it changed',
+      'hls-bootstrap: cannot exec printf: argument 2 of the command holds bytes that are not UTF-8, which Node.js can pass on only as U+FFFD: the program would get it changed',
+      '',
+    ].join('\n'));
+    assert.ok(!existsSync(join(dir, 'hls')), 'refused before any step');
+    // U+FFFD itself, as UTF-8, is passed on as it is.
+    const replacement = cli(['-q', 'run', '--', 'printf', '%s', '\uFFFD'], { cwd: dir, env: runEnv(dir, { KEPT: '\uFFFD' }) });
+    assert.equal(replacement.code, 0, replacement.stderr);
+    assert.equal(replacement.stdout, '\uFFFD');
+  });
+
   test('the program starts with every signal at its default action, not with SIGPIPE ignored as Node has it', (t) => {
     const dir = tempDir(t);
     const r = cli(['-q', 'run', '--', 'sh', '-c', 'grep -E "^Sig(Blk|Ign)" /proc/self/status'], { cwd: dir, env: runEnv(dir) });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
+  });
+
+  test('the program starts with the descriptors, working directory and umask hls-bootstrap was started with, after steps that opened handles', (t) => {
+    const dir = tempDir(t);
+    // A stream directory and a tree to walk: the steps open and chdir through handles.
+    mkdirSync(join(dir, 'hls', 'm3u_proxy_hls_1'), { recursive: true });
+    mkdirSync(join(dir, 'hls', 'kept', 'deeper'), { recursive: true });
+    mkdirSync(join(dir, 'work'));
+    const script = ['sh', '-c', 'ls /proc/$$/fd; readlink /proc/$$/cwd; umask'];
+    const started = (command: string[]): SpawnSyncReturns<string> => spawnSync('sh', ['-c', 'umask 0027 && exec "$0" "$@"', ...command], {
+      cwd: join(dir, 'work'), env: minimalEnv(dir, runEnv(dir)), stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8',
+    });
+    // The same program started without hls-bootstrap: what this test passes on, whatever it inherited itself.
+    const direct = started(script);
+    assert.match(direct.stdout, new RegExp(`^0\n1\n2\n(\\d+\n)*${join(dir, 'work')}\n0027\n$`));
+    for (const supervise of [[], ['--supervise']]) {
+      const r = started([BIN, '-q', 'run', ...supervise, '--', ...script]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, direct.stdout, supervise.join(''));
+    }
+  });
+
+  test('started in a working directory that was removed: 78 and one line, not a stack', (t) => {
+    const dir = tempDir(t);
+    mkdirSync(join(dir, 'gone'));
+    const r = spawnSync('sh', ['-c', 'rmdir "$PWD" && exec "$0" "$@"', BIN, '-q', 'run', '--', 'touch', join(dir, 'ran')], {
+      cwd: join(dir, 'gone'), env: minimalEnv(dir, runEnv(dir)), stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8',
+    });
+    assert.equal(r.status, 78, r.stderr);
+    // The shell of bin/hls-bootstrap may say the same first ("sh: 0: getcwd() failed").
+    assert.match(r.stderr, /(^|\n)hls-bootstrap: its working directory was removed \(getcwd: ENOENT\); start it in one that exists\n$/);
+    assert.doesNotMatch(r.stderr, /node:internal|\n\s+at /);
+    assert.ok(!existsSync(join(dir, 'hls')) && !existsSync(join(dir, 'ran')));
   });
 
   test('--dry-run prints the argv, the user and the environment keys, and execs nothing', (t) => {
@@ -235,6 +320,37 @@ describe('--user and EXEC_USER', () => {
     const runs = cli(['-q', 'run', '--user', user.name, '--', 'sh', '-c', 'id -u'], { cwd: dir, env: runEnv(dir) });
     assert.equal(runs.code, 0, runs.stderr);
     assert.equal(runs.stdout, `${user.uid}\n`);
+  });
+
+  test('a user at its process limit (RLIMIT_NPROC): this process\'s threads count as its processes, so 78 before any step or 126 at the last look, never the native abort', async (t) => {
+    if (!needsRoot(t) || !needsProgram(t, 'prlimit')) return;
+    // A user of its own: the kernel counts every process of a uid, whichever test started it.
+    const user = ensureUser('hlsb-nproc');
+    const dir = tempDir(t);
+    chmodSync(dir, 0o755);
+    const limited = (limit: number, args: string[]): { code: number | null; stdout: string; stderr: string } => {
+      const r = spawnSync('prlimit', [`--nproc=${limit}`, '--', BIN, ...args], { cwd: dir, env: minimalEnv(dir, runEnv(dir)), encoding: 'utf8', timeout: 60_000 });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    // Fewer than Node's own threads: the switch alone puts the user over, which is known before any step.
+    const few = limited(2, ['-q', 'run', '--user', user.name, '--', 'touch', join(dir, 'ran')]);
+    assert.equal(few.code, 78, few.stderr);
+    assert.match(few.stderr, new RegExp(`^hls-bootstrap: cannot switch to user hlsb-nproc \\(--user or EXEC_USER\\): uid ${user.uid} may have at most 2 processes \\(RLIMIT_NPROC, ulimit -u\\), and from the switch on this process's own \\d+ threads count as its processes, so execve would fail \\(EAGAIN\\)\\n$`));
+    assert.ok(!existsSync(join(dir, 'hls')), 'refused before any step');
+    // Enough for the threads, not with the 30 processes the user already runs: only the kernel knows, after the switch.
+    const sleepers = Array.from({ length: 30 }, () => spawn('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', 'sleep', '60'], { stdio: 'ignore' }));
+    defer(t, () => {
+      for (const sleeper of sleepers) sleeper.kill('SIGKILL');
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const busy = limited(25, ['-q', 'run', '--user', user.name, '--', 'touch', join(dir, 'ran')]);
+    assert.equal(busy.code, 126, busy.stderr);
+    assert.match(busy.stderr, new RegExp(`^hls-bootstrap: cannot run touch as hlsb-nproc: uid ${user.uid} is over its limit of 25 processes \\(RLIMIT_NPROC, ulimit -u\\), counting this process's \\d+ threads and the processes it already runs, so execve would fail \\(EAGAIN\\)\\n$`));
+    assert.ok(!existsSync(join(dir, 'ran')));
+    // Room enough: it runs.
+    const room = limited(200, ['-q', 'run', '--user', user.name, '--', 'sh', '-c', 'id -u']);
+    assert.equal(room.code, 0, room.stderr);
+    assert.equal(room.stdout, `${user.uid}\n`);
   });
 
   test('asking for a user when not root is a clear error, not a silent no-op', (t) => {

@@ -153,6 +153,18 @@ describe('as PID 1 of a PID namespace', () => {
     assert.ok(!isRunning(init), 'PID 1 is gone, and with it the namespace');
   });
 
+  test('--supervise as PID 1 says, once, that the orphans it inherits are not reaped, which is so', async (t) => {
+    if (!needsRoot(t) || !needsProgram(t, 'unshare')) return;
+    const dir = tempDir(t);
+    // The subshell exits at once: its sleep is re-parented to PID 1, and exits 0.1 s later.
+    const script = '(sleep 0.1 &); sleep 0.8; ps -o stat= -o comm= -p "$(pgrep -d, -P 1 sleep)"';
+    const run = inNamespace(t, ['-q', 'run', '--supervise', '--', 'sh', '-c', script], dir, { HLS_TEMP_DIR: join(dir, 'hls'), ...renderTo(dir) });
+    const { code } = await exitWithin(run, 15_000);
+    assert.equal(code, 0, run.output.stderr);
+    assert.equal(run.output.stderr, 'hls-bootstrap: warning: as PID 1, hls-bootstrap waits only for sh, not for the orphans re-parented to it, which stay zombies until it exits (Node.js cannot wait for a process it did not start); docker run --init reaps them\n');
+    assert.match(run.output.stdout, /^Z\s+sleep\n/, 'the orphan is a zombie');
+  });
+
   for (const name of ['SIGTERM', 'SIGINT'] as const) {
     test(`${name} during render-config --check: 128+N within one second, one line, its trial supervisord gone`, async (t) => {
       if (!needsRoot(t) || !needsProgram(t, 'unshare') || !needsProgram(t, 'supervisord')) return;

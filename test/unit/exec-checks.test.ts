@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseShebang, readElf, type Kernel } from '../../src/5-exec/binary.ts';
 import { MAY_EXEC, MAY_READ, mapped, parseStatus, permits, switchProblem, targetCredentials } from '../../src/5-exec/credentials.ts';
+import { encodingProblems, undecodable } from '../../src/5-exec/encoding.ts';
 import { argProblems, parsePageSize, parseStackLimit } from '../../src/5-exec/limits.ts';
 import { mountOf, noexecMount, parseMountinfo } from '../../src/5-exec/mounts.ts';
+import { nprocExceeded, nprocExceededProblem, nprocProblem, parseProcessLimit, parseThreads } from '../../src/5-exec/nproc.ts';
 import { which } from '../../src/which.ts';
 
 const ROOT = parseStatus('Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t\nCapEff:\t000001ffffffffff\n', { euid: 0, egid: 0 });
@@ -158,6 +160,48 @@ describe('argument limits: as fs/exec.c counts them', () => {
     assert.equal(argProblems(strings.slice(0, 1), { argc: 1, envc: 1 }, 100_001, { ...limits, stack: 64 * 1024 }).length, 0);
     assert.equal(argProblems(strings, { argc: 1, envc: 21 }, total, { ...limits, stack: Infinity }).length, 0);
   });
+});
+
+describe('RLIMIT_NPROC: a user switch counts every thread of this process', () => {
+  const limits = (soft: string): string => `Limit                     Soft Limit           Hard Limit           Units\nMax processes             ${soft}                96364                processes\n`;
+  const files = (over: Record<string, string>) => (name: string): string | undefined => over[name];
+  const user = { uid: 1000, gid: 1000, groups: [1000], home: '/', label: 'u' };
+  test('the soft limit, the threads and the kernel\'s flag, from /proc', () => {
+    assert.equal(parseProcessLimit(limits('20')), 20);
+    assert.equal(parseProcessLimit(limits('unlimited')), Infinity);
+    assert.equal(parseProcessLimit(undefined), Infinity);
+    assert.equal(parseThreads('Name:\tnode\nThreads:\t11\n'), 11);
+    // The flags are field 9; a name may hold ") " itself.
+    assert.equal(nprocExceeded('42 (a) b) S 1 42 42 0 -1 4198656 0 0'), true);
+    assert.equal(nprocExceeded('42 (node) S 1 42 42 0 -1 4194560 0 0'), false);
+    assert.equal(nprocExceeded(undefined), false);
+  });
+  test('before the switch: refused only when this process\'s other threads alone exceed the limit', () => {
+    const status = 'Threads:\t7\n';
+    assert.match(nprocProblem(user, 0, files({ limits: limits('5'), status })) ?? '', /^uid 1000 may have at most 5 processes \(RLIMIT_NPROC, ulimit -u\), and from the switch on this process's own 7 threads count/);
+    // The calling thread switches last: six others, a limit of 6, and the switch is not flagged.
+    assert.equal(nprocProblem(user, 0, files({ limits: limits('6'), status })), undefined);
+    assert.equal(nprocProblem(user, 0, files({ limits: limits('unlimited'), status })), undefined);
+    assert.equal(nprocProblem({ ...user, uid: 0 }, 5, files({ limits: limits('1'), status })), undefined);
+    assert.equal(nprocProblem(user, 1000, files({ limits: limits('1'), status })), undefined);
+  });
+  test('after it: the kernel\'s flag decides', () => {
+    assert.match(nprocExceededProblem(1000, files({ stat: '42 (node) S 1 42 42 0 -1 4198656 0', limits: limits('25'), status: 'Threads:\t11\n' })) ?? '',
+      /^uid 1000 is over its limit of 25 processes \(RLIMIT_NPROC, ulimit -u\), counting this process's 11 threads/);
+    assert.equal(nprocExceededProblem(1000, files({ stat: '42 (node) S 1 42 42 0 -1 4194560 0' })), undefined);
+  });
+});
+
+test('bytes that are not UTF-8: found in a NUL-separated list as Node.js decodes them, and named where they would be passed on', () => {
+  const list = Buffer.concat([Buffer.from('A=plain\0B='), Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from('\0C=\uFFFD\0'), Buffer.from([0xff])]);
+  assert.deepEqual([...undecodable(list)], ['B=caf\uFFFD', '\uFFFD']);
+  assert.deepEqual(undecodable(undefined), new Set());
+  const strings = [
+    { text: 'A=plain', what: 'the variable A' },
+    { text: 'B=caf\uFFFD', what: 'the variable B' },
+    { text: 'C=\uFFFD', what: 'the variable C' },
+  ];
+  assert.deepEqual(encodingProblems(strings, undecodable(list)), ['the variable B holds bytes that are not UTF-8, which Node.js can pass on only as U+FFFD: the program would get it changed']);
 });
 
 test('which: execvp\'s search, remembering a candidate that is there but unusable', () => {
