@@ -3,7 +3,7 @@
 import type { Config } from '../1-config/resolve.ts';
 import { VARIABLES } from '../1-config/variables.ts';
 import { BootstrapError, EXIT } from '../errors.ts';
-import { findOption, findSection, joinLines, optionValue, setOption, splitLines, withoutComment, type Line, type Span } from './ini.ts';
+import { effectiveOption, iniProblems, joinLines, optionValue, setOption, splitLines, withoutComment, type Line, type Span } from './ini.ts';
 import { editPairs, splitPairs, type PairList } from './pairs.ts';
 import { quotedPairs, type LineEntry } from './quote.ts';
 import { ShlexError } from './shlex.ts';
@@ -90,9 +90,9 @@ function existingLine(lines: readonly Line[], option: Span): Existing {
  */
 export function render(template: string, config: Config, euid?: number): Rendered {
   const lines = splitLines(template);
-  const section = findSection(lines, PROGRAM_SECTION);
-  const option = section === undefined ? undefined : findOption(lines, section, 'environment');
-  const problems: string[] = [];
+  // The line supervisord uses: where the section or the option is written twice, the last.
+  const { section, option } = effectiveOption(lines, PROGRAM_SECTION, 'environment') ?? {};
+  const problems = iniProblems(lines).map((problem) => `supervisord cannot read the template: ${problem}`);
   if (section === undefined) problems.push(`the supervisord template has no [${PROGRAM_SECTION}] section`);
   let existing: Existing | undefined;
   try {
@@ -109,9 +109,11 @@ export function render(template: string, config: Config, euid?: number): Rendere
   const empty: PairList = { lead: '', pairs: [], separators: [], tail: '' };
   const edit = editPairs(existing?.pairs ?? empty, quoted.pairs);
   const { prefix, suffix } = existing ?? { prefix: 'environment=', suffix: '' };
-  // configparser joins continuation lines with newlines; written back indented, they read the same.
+  // configparser joins continuation lines with newlines; written back indented deeper than the
+  // option's own line, they read the same.
   const eol = lines.find((l) => l.eol !== '')?.eol ?? '\n';
-  const continued = (value: string): string => value.replaceAll('\n', `${eol}    `);
+  const indent = /^\s*/.exec(prefix)?.[0] ?? '';
+  const continued = (value: string): string => value.replaceAll('\n', `${eol}${indent}    `);
   const line = `${prefix}${continued(edit.text)}${suffix}`;
   const { lines: withLine, added } = setOption(lines, section, 'environment', line);
   const { lines: rendered, removed: ownUser } = euid === undefined ? { lines: withLine, removed: [] } : withoutOwnUid(withLine, config.env, euid);
