@@ -43,7 +43,11 @@ export function supervisordReason(output: string): string {
   return (reason ?? 'no output').replace(/ Available names:.*$/, '').slice(0, 500);
 }
 
-/** Starts supervisord on `conf` and waits for "supervisord started", its exit, or a timeout; then stops it. */
+/**
+ * Starts supervisord on `conf` and waits for "supervisord started", its exit, or a timeout. Once it
+ * has started, every check is done: it is killed at once, since a graceful stop takes it about a
+ * second for each program, and one that ignores SIGTERM would keep the check waiting forever.
+ */
 export async function tryStart(supervisord: string, conf: string, env: Readonly<Record<string, string>>, stop: Stop): Promise<string | undefined> {
   const child = spawn(supervisord, ['-n', '-c', conf], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -61,10 +65,10 @@ export async function tryStart(supervisord: string, conf: string, env: Readonly<
       if (started || !/supervisord started with pid/.test(output)) return;
       started = true;
       clearTimeout(timer);
-      child.kill('SIGTERM');
-      child.once('close', () => {
+      child.once('exit', () => {
         resolve(undefined);
       });
+      child.kill('SIGKILL');
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -72,7 +76,8 @@ export async function tryStart(supervisord: string, conf: string, env: Readonly<
       clearTimeout(timer);
       resolve(`supervisord could not be started: ${error.message}`);
     });
-    child.once('exit', (code) => {
+    // Its output read to the end: the reason is its last line.
+    child.once('close', (code) => {
       if (started) return;
       clearTimeout(timer);
       resolve(`supervisord refused the config (exit ${String(code)}): ${supervisordReason(output)}`);

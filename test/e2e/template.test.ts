@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { effectiveOption, iniProblems, optionValue, splitLines } from '../../src/4-supervisord/ini.ts';
@@ -150,4 +150,30 @@ describe('a template supervisord cannot read: 78 before anything is written, and
       assert.match(own.stdout + own.stderr, theirs);
     });
   }
+});
+
+describe('render-config --check and its trial supervisord', () => {
+  test('a supervisord that reports its start and then ignores SIGTERM does not hold the check', (t: TestContext) => {
+    const dir = tempDir(t);
+    const fake = join(dir, 'supervisord');
+    writeFileSync(fake, '#!/bin/sh\ntrap "" TERM\necho "INFO supervisord started with pid $$"\nexec sleep 600\n');
+    chmodSync(fake, 0o755);
+    chmodSync(dir, 0o755);
+    const started = Date.now();
+    const r = cli(['render-config', '--check'], { cwd: dir, env: { PATH: `${dir}:${PATH}`, SUPERVISORD_TEMPLATE: SHIPPED.template }, timeout: 30_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /✅ .*supervisord loaded it and started/);
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+  });
+
+  test('a template with forty programs is checked in seconds, not a second a program', (t: TestContext) => {
+    if (!needsProgram(t, 'supervisord')) return;
+    const dir = tempDir(t);
+    const programs = Array.from({ length: 40 }, (_, i) => `[program:p${i}]\ncommand=/bin/false\nautostart=false\n`).join('\n');
+    const template = writeText(join(dir, 'many.conf'), `${readFileSync(SHIPPED.template, 'utf8')}\n${programs}`);
+    const started = Date.now();
+    const r = cli(['render-config', '--check'], { cwd: dir, env: { SUPERVISORD_TEMPLATE: template } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+  });
 });
