@@ -32,6 +32,8 @@ describe('quoteValue', () => {
     ['ends\\', "'ends\\'"],
     ['tab\there', '"tab\there"'],
     ['é中🎬', '"é中🎬"'],
+    ['line\u2028sep\x85\x0b', '"line\u2028sep\x85\x0b"'],
+    ['bom\ufeff;x', '"bom\ufeff;x"'],
   ];
   for (const [value, quoted] of accepted) {
     test(`writes ${JSON.stringify(value)} as ${quoted}`, () => {
@@ -46,6 +48,9 @@ describe('quoteValue', () => {
     ['a\t#comment', /holds "#" after U\+0009/],
     ['new\nline', /control character \(U\+000A\)/],
     ['carriage\rreturn', /control character \(U\+000D\)/],
+    ['nul\0byte', /control character \(U\+0000\)/],
+    ['nbsp\u00a0;comment', /holds ";" after U\+00A0/],
+    ['fs\x1c#comment', /holds "#" after U\+001C/],
     ["it's \\\\ two", /holds ' and a backslash/],
     ["it's\\", /holds ' and a backslash/],
   ];
