@@ -26,6 +26,11 @@ export interface Variable<N extends string = string, T = unknown> {
   readonly name: N;
   /** Used when the variable is unset or empty; a function for derived and generated defaults. */
   readonly default: string | ((lookup: Lookup, ctx: Context) => string);
+  /**
+   * Another variable whose value this one takes when unset, before its default: one that m3u-editor's
+   * start script sets (REDIS_HOST). A value taken from it is checked, and reported, as this variable's.
+   */
+  readonly inherits?: string;
   /** How the default reads in --help and the README, when it is not a fixed text. */
   readonly defaultText?: string;
   /** What is accepted, as a phrase that follows "expected". */
@@ -222,12 +227,12 @@ export const VARIABLES = [
     meaning: "the proxy's API token", steps: ['supervisord'], proxy: 'API_TOKEN',
   }),
   row({
-    name: 'M3U_PROXY_REDIS_HOST', default: (lookup) => lookup('REDIS_HOST') ?? 'localhost', defaultText: 'REDIS_HOST, else localhost',
+    name: 'M3U_PROXY_REDIS_HOST', default: 'localhost', inherits: 'REDIS_HOST', defaultText: 'REDIS_HOST, else localhost',
     parse: p.word, accepted: 'a host name or address, without spaces',
     meaning: 'Redis host of the proxy', steps: ['supervisord'], proxy: 'REDIS_HOST',
   }),
   row({
-    name: 'M3U_PROXY_REDIS_PORT', default: (lookup) => lookup('REDIS_SERVER_PORT') ?? '36790', defaultText: 'REDIS_SERVER_PORT, else 36790',
+    name: 'M3U_PROXY_REDIS_PORT', default: '36790', inherits: 'REDIS_SERVER_PORT', defaultText: 'REDIS_SERVER_PORT, else 36790',
     parse: p.integer(1, 65535), accepted: 'a port number from 1 to 65535',
     meaning: 'Redis port of the proxy', steps: ['supervisord'], proxy: 'REDIS_SERVER_PORT', proxyAliases: ['REDIS_PORT'],
   }),

@@ -3,7 +3,7 @@
 import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Config } from '../1-config/resolve.ts';
+import { firstNotUtf8Line, type Config } from '../1-config/resolve.ts';
 import { formatMode } from '../1-config/parse.ts';
 import { BootstrapError, EXIT, reason } from '../errors.ts';
 import type { Output } from '../output.ts';
@@ -46,21 +46,9 @@ export function renderFrom(config: Config, where: Paths, euid?: number): Rendere
   // supervisord's Python reads the file as UTF-8 too (in a UTF-8 or C locale), and would stop on it.
   if (!isUtf8(bytes)) {
     throw new BootstrapError(EXIT.CONFIG, `the supervisord template ${where.template} (SUPERVISORD_TEMPLATE) is not UTF-8 `
-      + `(line ${notUtf8Line(bytes)}), and supervisord reads its config as UTF-8; save it as UTF-8`);
+      + `(line ${firstNotUtf8Line(bytes)}), and supervisord reads its config as UTF-8; save it as UTF-8`);
   }
   return render(bytes.toString('utf8'), config, euid);
-}
-
-/** The number of the first line of `bytes` that is not UTF-8. */
-function notUtf8Line(bytes: Buffer): number {
-  let line = 1;
-  for (let start = 0; start < bytes.length; line++) {
-    const newline = bytes.indexOf(0x0a, start);
-    const end = newline < 0 ? bytes.length : newline;
-    if (!isUtf8(bytes.subarray(start, end))) return line;
-    start = end + 1;
-  }
-  return line;
 }
 
 /** The config to write: where, from where, and the rendered text. */

@@ -1,7 +1,7 @@
 // What every command shares: the process it runs in (Io), the global options, its output and configuration.
 
 import type { Command } from 'commander';
-import { lookAlikeWarnings, readEnvFiles, resolveConfig, type Config, type Layer } from '../1-config/resolve.ts';
+import { lookAlikeWarnings, notUtf8Warnings, readEnvFiles, resolveConfig, type Config, type Layer } from '../1-config/resolve.ts';
 import type { Context } from '../1-config/variables.ts';
 import type { ProcessControl } from '../5-exec/exec.ts';
 import type { ExecPlan } from '../5-exec/plan.ts';
@@ -91,7 +91,7 @@ export class Session {
     const environment: Layer = { source: 'environment', values: this.io.env };
     const files = await readEnvFiles(options.envFile);
     const layers = [environment, ...files.layers];
-    for (const warning of lookAlikeWarnings(layers)) this.output?.warn(`hls-bootstrap: ${warning}`);
+    for (const warning of [...lookAlikeWarnings(layers), ...notUtf8Warnings(layers)]) this.output?.warn(`hls-bootstrap: ${warning}`);
     return resolveConfig(layers, this.io.context, files.problems);
   }
 }
