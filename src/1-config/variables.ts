@@ -134,7 +134,7 @@ export const VARIABLES = [
   }),
   row({
     name: 'HLS_DIR_MODE', default: '0755', parse: p.octalMode, format: p.formatMode,
-    accepted: 'an octal mode such as 0755 in which the owner has rwx',
+    accepted: 'an octal mode such as 0755 or 2775 in which the owner has rwx; not setuid, nor sticky and writable by others as /tmp is',
     meaning: 'mode of HLS_TEMP_DIR itself, and of HLS_BROADCAST_DIR', steps: ['storage'],
   }),
   row({

@@ -60,6 +60,12 @@ describe('parsers', () => {
     for (const t of ['0644', '0855', '75', '07555', 'rwx', '']) assert.throws(() => p.octalMode(t), p.Rejected, t);
   });
 
+  test('octal modes: no setuid, which means nothing on a directory; not the sticky, world-writable mode of /tmp', () => {
+    assert.equal(p.octalMode('1755'), 0o1755);
+    assert.equal(p.octalMode('2777'), 0o2777);
+    for (const t of ['4755', '6775', '07777']) assert.throws(() => p.octalMode(t), /the setuid bit \(4000\) means nothing on a directory/, t);
+    for (const t of ['1777', '01757', '3777']) assert.throws(() => p.octalMode(t), /sticky and writable by others \(1777\) is the mode of a shared directory/, t);
+  });
 
   test('HLS_TEMP_DIR: absolute, no .., not a system directory or directly in one', () => {
     const accepted: [string, string][] = [
