@@ -1,6 +1,6 @@
 // The configuration table: one row per variable drives parsing, --help, `env` and the README.
 
-import { parsePercent } from '../3-disk/thresholds.ts';
+import { MAX_MIB, TOO_LARGE, parsePercent } from '../3-disk/thresholds.ts';
 import * as p from './parse.ts';
 import type { UserDb } from './users.ts';
 
@@ -82,6 +82,13 @@ function percent(value: string): number {
   return parsed;
 }
 
+/** A disk threshold in MiB: a whole number whose count of bytes is exact. */
+function mebibytes(value: string): number {
+  const mib = p.integer(0)(value);
+  if (mib > MAX_MIB) throw new p.Rejected(`it is ${TOO_LARGE} (${MAX_MIB} MiB)`);
+  return mib;
+}
+
 /**
  * The levels m3u-proxy accepts. It hands LOG_LEVEL to Python's logging, which knows WARN, and,
  * lowercased, to uvicorn, which does not and stops the proxy at start-up: so WARN goes on as WARNING.
@@ -138,12 +145,12 @@ export const VARIABLES = [
     meaning: 'mode of HLS_TEMP_DIR itself, and of HLS_BROADCAST_DIR', steps: ['storage'],
   }),
   row({
-    name: 'HLS_DISK_WARN_MB', default: '2048', parse: p.integer(0),
+    name: 'HLS_DISK_WARN_MB', default: '2048', parse: mebibytes,
     accepted: 'an integer number of MiB',
     meaning: 'free space below which the disk step warns', steps: ['disk', 'check-disk'],
   }),
   row({
-    name: 'HLS_DISK_CRITICAL_MB', default: '512', parse: p.integer(0),
+    name: 'HLS_DISK_CRITICAL_MB', default: '512', parse: mebibytes,
     accepted: 'an integer number of MiB, at most HLS_DISK_WARN_MB',
     meaning: 'free space below which the disk step reports critical', steps: ['disk', 'check-disk'],
   }),
@@ -179,7 +186,7 @@ export const VARIABLES = [
     meaning: "whether the proxy's garbage collector removes orphaned broadcast segments", steps: ['supervisord'], proxy: 'BROADCAST_GC_ENABLED',
   }),
   row({
-    name: 'HLS_BROADCAST_DISK_WARN_MB', default: '256', parse: p.integer(0), accepted: 'an integer number of MiB',
+    name: 'HLS_BROADCAST_DISK_WARN_MB', default: '256', parse: mebibytes, accepted: 'an integer number of MiB',
     meaning: 'free space in HLS_BROADCAST_DIR below which the broadcast storage step warns', steps: ['storage'],
   }),
   row({
