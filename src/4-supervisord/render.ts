@@ -33,12 +33,19 @@ export interface Rendered {
   readonly ownUser: readonly string[];
 }
 
-/** The proxy's variables, each with the value the configuration resolved, in table order; an alias only where `present` has it. */
+/**
+ * The proxy's variables, each with the value the configuration resolved, in table order; an alias
+ * only where `present` (the template line's keys) has it, and so every spelling of `present` that
+ * differs from a name only in case: m3u-proxy reads its settings in any case (pydantic,
+ * case_sensitive=False), and of two spellings the later in its environment wins.
+ */
 export function proxyEntries(config: Config, present: ReadonlySet<string> = new Set()): LineEntry[] {
   return VARIABLES.flatMap((v) => {
     if (v.proxy === undefined) return [];
     const names = [v.proxy, ...(v.proxyAliases ?? []).filter((alias) => present.has(alias))];
-    return names.map((name) => ({ name, value: config.text[v.name], variable: v.name, secret: v.secret === true }));
+    const lower = new Set(names.map((name) => name.toLowerCase()));
+    const spellings = [...present].filter((key) => !names.includes(key) && lower.has(key.toLowerCase()));
+    return [...names, ...spellings].map((name) => ({ name, value: config.text[v.name], variable: v.name, secret: v.secret === true }));
   });
 }
 

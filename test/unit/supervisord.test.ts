@@ -221,6 +221,13 @@ describe('render', () => {
     assert.doesNotMatch(rendered.line, /REDIS_PORT=/);
   });
 
+  test('a name the proxy reads, in another case in the template, gets the value too: the proxy ignores case', () => {
+    const rendered = render('[program:m3u-proxy]\ncommand=x\nenvironment=HOST="a",host="0.0.0.0",Api_Token="old",Other="o"\n', config({ M3U_PROXY_TOKEN: 't' }));
+    assert.match(rendered.line, /^environment=HOST="127\.0\.0\.1",host="127\.0\.0\.1",Api_Token="t",Other="o",HLS_TEMP_DIR=/);
+    assert.match(rendered.shown, /Api_Token="<hidden>"/);
+    assert.deepEqual(rendered.kept, ['Other']);
+  });
+
   test('rendering a rendered file again gives the same file', () => {
     const c = config({ M3U_PROXY_TOKEN: 'tok', HOME: '/root' });
     const once = render(template, c).text;
