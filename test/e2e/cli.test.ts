@@ -60,6 +60,19 @@ describe('help and version', () => {
     });
   }
 
+  test('on a narrow terminal each option goes above its text, and every command\'s help fits', (t) => {
+    if (!needsProgram(t, 'script')) return;
+    for (const width of [50, 60]) {
+      for (const command of ['run', 'prepare', 'check-disk', 'render-config', 'sweep', 'env', 'help']) {
+        // A terminal of that width: script(1) gives the command a pseudo-terminal, stty its columns.
+        const r = spawnSync('script', ['-qc', `stty cols ${width}; "${BIN}" ${command} --help`, '/dev/null'], { env: { PATH, HOME: tempDir(t) }, encoding: 'utf8' });
+        const lines = r.stdout.replaceAll('\r', '').split('\n');
+        assert.ok(lines.some((line) => line.startsWith('  --env-file') || command === 'help'), `${command}: ${r.stdout}`);
+        for (const line of lines) assert.ok(line.length <= width, `${command} at ${width}: ${line.length} columns: ${line}`);
+      }
+    }
+  });
+
   test('every help text reads whole at 80 columns: no line longer, no sentence cut by a hard line break', () => {
     for (const args of [['--help'], ...[...Object.keys(READS), 'help'].map((c) => [c, '--help'])]) {
       const r = cli(args);
