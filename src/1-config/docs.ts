@@ -50,7 +50,7 @@ export function variablesHelp(steps: readonly Step[], width = 80, invalid: Inval
     const [first = '', ...rest] = lines;
     return [name + first.slice(name.length), ...rest];
   });
-  const text = ['', 'Variables it uses (an unset or empty one takes its default):', ...rows];
+  const text = ['', ...wrap('Variables it uses (an unset or empty one takes its default):', width), ...rows];
   if (others.length > 0) {
     text.push('', ...wrap(`It checks every other variable too; an invalid one ${invalid}:`, width),
       ...wrap(others.join(', '), width - 2).map((line) => `  ${line}`));

@@ -58,11 +58,19 @@ export function filePath(text: string): string {
   return text;
 }
 
-/** A directory mode in octal (0755, 755, 2775); the owner needs rwx, or the proxy could not write. */
+/**
+ * A directory mode in octal (0755, 755, 2775); the owner needs rwx, or the proxy could not write.
+ * Not setuid, which means nothing on a Linux directory; not sticky and writable by others, the mode
+ * of a shared scratch directory such as /tmp, which the storage step then leaves to its owner.
+ */
 export function octalMode(text: string): number {
   if (!/^0?[0-7]{3,4}$/.test(text)) throw new Rejected();
   const mode = Number.parseInt(text, 8);
   if ((mode & 0o700) !== 0o700) throw new Rejected('the owner needs rwx (7 in the first digit of 755)');
+  if ((mode & 0o4000) !== 0) throw new Rejected('the setuid bit (4000) means nothing on a directory');
+  if ((mode & 0o1002) === 0o1002) {
+    throw new Rejected('sticky and writable by others (1777) is the mode of a shared directory such as /tmp, whose contents the storage step does not re-own');
+  }
   return mode;
 }
 

@@ -1,5 +1,6 @@
 // Resolves the configuration from the environment, env files and defaults, reporting every problem at once.
 
+import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { BootstrapError, EXIT, reason } from '../errors.ts';
 import { closestVariable } from '../suggest.ts';
@@ -18,26 +19,59 @@ export interface Config {
   readonly values: Values;
   /** Every table variable's normalised text, as passed on. */
   readonly text: Readonly<Record<VariableName, string>>;
-  /** Where each table variable came from: "environment", an env file, "default" or "generated". */
+  /** Where each table variable came from: "environment", an env file, "default", "generated", or the variable it inherits with its source. */
   readonly source: Readonly<Record<VariableName, string>>;
   /** The environment handed on: every layer merged (earlier wins), then each table variable's text. */
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** Reads dotenv files in order; each unreadable file is one problem line. */
+/** What bytes that are not UTF-8 read as, in the environment and in a file decoded as UTF-8. */
+const REPLACEMENT = '\ufffd';
+const NOT_UTF8 = 'it holds U+FFFD, which is what bytes that are not UTF-8 read as, and its bytes cannot be passed on as written; write it in UTF-8';
+
+/** Reads dotenv files in order; each unreadable file, or one that is not UTF-8, is one problem line. */
 export async function readEnvFiles(paths: readonly string[]): Promise<{ layers: Layer[]; problems: string[] }> {
   const layers: Layer[] = [];
   const problems: string[] = [];
   if (paths.length === 0) return { layers, problems };
   const { parse } = await import('dotenv');
   for (const path of paths) {
+    let bytes: Buffer;
     try {
-      layers.push({ source: path, values: parse(readFileSync(path, 'utf8')) });
+      bytes = readFileSync(path);
     } catch (error) {
       problems.push(`--env-file ${path}: cannot read it: ${reason(error)}`);
+      continue;
     }
+    // Decoded as it is, each such byte would become U+FFFD: another value than the one written.
+    if (isUtf8(bytes)) layers.push({ source: path, values: parse(bytes.toString('utf8')) });
+    else problems.push(`--env-file ${path}: line ${firstNotUtf8Line(bytes)} is not UTF-8; save the file as UTF-8`);
   }
   return { layers, problems };
+}
+
+/** The number of the first line of `bytes` that is not UTF-8. */
+export function firstNotUtf8Line(bytes: Buffer): number {
+  let line = 1;
+  for (let start = 0; start < bytes.length; line++) {
+    const newline = bytes.indexOf(0x0a, start);
+    const end = newline < 0 ? bytes.length : newline;
+    if (!isUtf8(bytes.subarray(start, end))) return line;
+    start = end + 1;
+  }
+  return line;
+}
+
+/**
+ * One warning line for each variable outside the table whose value holds U+FFFD: bytes that are not
+ * UTF-8, which Node.js reads as U+FFFD, and which supervisord and the program then receive so. Pure.
+ */
+export function notUtf8Warnings(layers: readonly Layer[]): string[] {
+  const known = new Set<string>(VARIABLES.map((v) => v.name));
+  return layers.flatMap((layer) => Object.entries(layer.values)
+    .filter(([name, value]) => !known.has(name) && value?.includes(REPLACEMENT) === true)
+    .map(([name]) => `${name}${layer.source === 'environment' ? '' : ` (from ${layer.source})`} holds U+FFFD, which is what bytes that are not UTF-8 `
+      + 'read as: supervisord and the program receive U+FFFD in their place'));
 }
 
 /**
@@ -81,17 +115,24 @@ export function resolveConfig(layers: readonly Layer[], ctx: Context, earlierPro
   const text: Record<string, string> = {};
   const source: Record<string, string> = {};
   for (const variable of VARIABLES) {
-    const given = find(variable.name);
+    const own = find(variable.name);
+    const inherited = own === undefined && variable.inherits !== undefined ? find(variable.inherits) : undefined;
+    const given = own ?? inherited;
     const raw = given?.value ?? (typeof variable.default === 'string' ? variable.default : variable.default(lookup, ctx));
-    source[variable.name] = given?.source ?? (variable.generated === true ? 'generated' : 'default');
+    source[variable.name] = own?.source ?? (inherited === undefined ? undefined : `${variable.inherits ?? ''} (${inherited.source})`)
+      ?? (variable.generated === true ? 'generated' : 'default');
     try {
+      if (given !== undefined && raw.includes(REPLACEMENT)) throw new Rejected(NOT_UTF8);
       const value = variable.parse(raw, ctx);
       values[variable.name] = value;
       text[variable.name] = formatValue(variable, value);
     } catch (error) {
       if (!(error instanceof Rejected)) throw error;
       const shown = variable.secret === true ? '(value hidden)' : `=${JSON.stringify(raw)}`;
-      const from = given === undefined || given.source === 'environment' ? '' : ` (from ${given.source})`;
+      const where = given === undefined || given.source === 'environment' ? [] : [`from ${given.source}`];
+      // A value this variable took from another is reported under both names: the user set only the other.
+      if (inherited !== undefined) where.unshift(`taken from ${variable.inherits ?? ''}, as ${variable.name} is unset`);
+      const from = where.length === 0 ? '' : ` (${where.join(', ')})`;
       const detail = error.detail === undefined ? '' : `${error.detail}; `;
       problems.push(`${variable.name}${shown}${from} is not valid: ${detail}expected ${variable.accepted}`);
     }

@@ -1,6 +1,6 @@
 // The configuration table: one row per variable drives parsing, --help, `env` and the README.
 
-import { parsePercent } from '../3-disk/thresholds.ts';
+import { MAX_MIB, TOO_LARGE, parsePercent } from '../3-disk/thresholds.ts';
 import * as p from './parse.ts';
 import type { UserDb } from './users.ts';
 
@@ -26,6 +26,11 @@ export interface Variable<N extends string = string, T = unknown> {
   readonly name: N;
   /** Used when the variable is unset or empty; a function for derived and generated defaults. */
   readonly default: string | ((lookup: Lookup, ctx: Context) => string);
+  /**
+   * Another variable whose value this one takes when unset, before its default: one that m3u-editor's
+   * start script sets (REDIS_HOST). A value taken from it is checked, and reported, as this variable's.
+   */
+  readonly inherits?: string;
   /** How the default reads in --help and the README, when it is not a fixed text. */
   readonly defaultText?: string;
   /** What is accepted, as a phrase that follows "expected". */
@@ -75,6 +80,13 @@ function percent(value: string): number {
   const parsed = parsePercent(value);
   if (parsed === undefined) throw new p.Rejected();
   return parsed;
+}
+
+/** A disk threshold in MiB: a whole number whose count of bytes is exact. */
+function mebibytes(value: string): number {
+  const mib = p.integer(0)(value);
+  if (mib > MAX_MIB) throw new p.Rejected(`it is ${TOO_LARGE} (${MAX_MIB} MiB)`);
+  return mib;
 }
 
 /**
@@ -129,16 +141,16 @@ export const VARIABLES = [
   }),
   row({
     name: 'HLS_DIR_MODE', default: '0755', parse: p.octalMode, format: p.formatMode,
-    accepted: 'an octal mode such as 0755 in which the owner has rwx',
+    accepted: 'an octal mode such as 0755 or 2775 in which the owner has rwx; not setuid, nor sticky and writable by others as /tmp is',
     meaning: 'mode of HLS_TEMP_DIR itself, and of HLS_BROADCAST_DIR', steps: ['storage'],
   }),
   row({
-    name: 'HLS_DISK_WARN_MB', default: '2048', parse: p.integer(0),
+    name: 'HLS_DISK_WARN_MB', default: '2048', parse: mebibytes,
     accepted: 'an integer number of MiB',
     meaning: 'free space below which the disk step warns', steps: ['disk', 'check-disk'],
   }),
   row({
-    name: 'HLS_DISK_CRITICAL_MB', default: '512', parse: p.integer(0),
+    name: 'HLS_DISK_CRITICAL_MB', default: '512', parse: mebibytes,
     accepted: 'an integer number of MiB, at most HLS_DISK_WARN_MB',
     meaning: 'free space below which the disk step reports critical', steps: ['disk', 'check-disk'],
   }),
@@ -174,7 +186,7 @@ export const VARIABLES = [
     meaning: "whether the proxy's garbage collector removes orphaned broadcast segments", steps: ['supervisord'], proxy: 'BROADCAST_GC_ENABLED',
   }),
   row({
-    name: 'HLS_BROADCAST_DISK_WARN_MB', default: '256', parse: p.integer(0), accepted: 'an integer number of MiB',
+    name: 'HLS_BROADCAST_DISK_WARN_MB', default: '256', parse: mebibytes, accepted: 'an integer number of MiB',
     meaning: 'free space in HLS_BROADCAST_DIR below which the broadcast storage step warns', steps: ['storage'],
   }),
   row({
@@ -222,12 +234,12 @@ export const VARIABLES = [
     meaning: "the proxy's API token", steps: ['supervisord'], proxy: 'API_TOKEN',
   }),
   row({
-    name: 'M3U_PROXY_REDIS_HOST', default: (lookup) => lookup('REDIS_HOST') ?? 'localhost', defaultText: 'REDIS_HOST, else localhost',
+    name: 'M3U_PROXY_REDIS_HOST', default: 'localhost', inherits: 'REDIS_HOST', defaultText: 'REDIS_HOST, else localhost',
     parse: p.word, accepted: 'a host name or address, without spaces',
     meaning: 'Redis host of the proxy', steps: ['supervisord'], proxy: 'REDIS_HOST',
   }),
   row({
-    name: 'M3U_PROXY_REDIS_PORT', default: (lookup) => lookup('REDIS_SERVER_PORT') ?? '36790', defaultText: 'REDIS_SERVER_PORT, else 36790',
+    name: 'M3U_PROXY_REDIS_PORT', default: '36790', inherits: 'REDIS_SERVER_PORT', defaultText: 'REDIS_SERVER_PORT, else 36790',
     parse: p.integer(1, 65535), accepted: 'a port number from 1 to 65535',
     meaning: 'Redis port of the proxy', steps: ['supervisord'], proxy: 'REDIS_SERVER_PORT', proxyAliases: ['REDIS_PORT'],
   }),

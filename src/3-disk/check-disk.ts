@@ -5,7 +5,7 @@ import type { Config } from '../1-config/resolve.ts';
 import { BootstrapError } from '../errors.ts';
 import { Unmeasurable, measureNow } from './measure.ts';
 import { resultOf, unknownResult, type CheckResult } from './report.ts';
-import { parsePercent, parseThreshold } from './thresholds.ts';
+import { MAX_BYTES, TOO_LARGE, parsePercent, parseThreshold } from './thresholds.ts';
 import { configLimits, judge, type Limits } from './verdict.ts';
 
 /** The options of check-disk, as given; each threshold falls back to its variable. */
@@ -24,7 +24,9 @@ const PERCENTS = 'expected a percentage of all inodes from 0 to 100, such as 10 
 export function optionLimits(options: CheckDiskOptions, fallback: Limits): Limits | string {
   const size = (option: string, given: string | undefined, otherwise: Limits['warn']): Limits['warn'] | string => {
     if (given === undefined) return otherwise;
-    return parseThreshold(given) ?? `--${option} ${JSON.stringify(given)} is not a size: ${SIZES}`;
+    const parsed = parseThreshold(given);
+    if (parsed === undefined) return `--${option} ${JSON.stringify(given)} is not a size: ${SIZES}`;
+    return 'bytes' in parsed && parsed.bytes > MAX_BYTES ? `--${option} ${JSON.stringify(given)} is ${TOO_LARGE}` : parsed;
   };
   const percent = (option: string, given: string | undefined, otherwise: number): number | string => {
     if (given === undefined) return otherwise;
@@ -44,6 +46,8 @@ export function optionLimits(options: CheckDiskOptions, fallback: Limits): Limit
 export function checkDisk(config: Config | BootstrapError, options: CheckDiskOptions, cwd: string): CheckResult {
   if (config instanceof BootstrapError) return unknownResult(options.path === undefined ? '' : resolve(cwd, options.path), config.problems.join('; '));
   const path = resolve(cwd, options.path ?? config.values.HLS_TEMP_DIR);
+  // Node.js reads a name's bytes that are not UTF-8 as U+FFFD, and would measure another path, or a parent.
+  if (path.includes('\ufffd')) return unknownResult(path, `the path holds U+FFFD, which is what bytes that are not UTF-8 read as, so it cannot be named exactly; give its UTF-8 name, or a parent`);
   const limits = optionLimits(options, configLimits(config.values));
   if (typeof limits === 'string') return unknownResult(path, limits);
   try {

@@ -71,21 +71,37 @@ export function resultOf(verdict: Verdict): CheckResult {
   };
 }
 
+// A line break would end the status line, a `|` would start the performance data early, and other
+// control characters reach a terminal or a web page as they are.
+// eslint-disable-next-line no-control-regex
+const NOT_IN_LINE = /[\\|\x00-\x1f\x7f-\x9f\u2028\u2029]/gu;
+const SHORT: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** `text` as one line of plugin output: `\`, `|`, line breaks and other control characters escaped (`\n`, `\x7c`, `\u2028`). */
+export function oneLine(text: string): string {
+  return text.replace(NOT_IN_LINE, (c) => {
+    const code = c.codePointAt(0) ?? 0;
+    return SHORT[c] ?? (code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`);
+  });
+}
+
 /**
  * The monitoring-plugins line: status, message, then performance data after `|`. A free metric
- * alerts when it falls below its threshold, which the plugin range syntax writes `N:`.
+ * alerts when it falls below its threshold, which the plugin range syntax writes `N:`. The message
+ * (a path, a reason) is made one line that holds no `|`, whatever it names.
  */
 export function statusLine(result: CheckResult): string {
-  const head = `DISK ${result.status} - ${result.message}`;
+  const head = `DISK ${result.status} - ${oneLine(result.message)}`;
   if (result.free_bytes === null) return head;
   const perf = [`free=${result.free_bytes}B;${result.warn_bytes}:;${result.critical_bytes}:;0;${result.total_bytes}`];
   if (result.free_inodes !== null) perf.push(`free_inodes=${result.free_inodes};${result.warn_inodes}:;${result.critical_inodes}:;0;${result.total_inodes}`);
   return `${head} | ${perf.join(' ')}`;
 }
 
-/** Shortens `text` to at most `limit` characters, marking the cut. */
+/** Shortens `text` to at most `limit` characters, marking the cut; never inside a character beyond U+FFFF. */
 function cut(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, limit - 3)}...`;
+  const chars = Array.from(text);
+  return chars.length <= limit ? text : `${chars.slice(0, limit - 3).join('')}...`;
 }
 
 /** The output, with the free-text fields cut shorter and shorter until it fits `bytes` (Docker's limit). */

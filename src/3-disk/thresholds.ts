@@ -2,6 +2,16 @@
 
 const UNITS: Readonly<Record<string, number>> = { '': 2 ** 20, B: 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 
+/**
+ * The largest size a threshold may be, in bytes: 2^53 - 1 (8 PiB). Above it a byte count is no
+ * longer exact, and written out it turns into `1.1e+21`, which the performance data syntax does not know.
+ */
+export const MAX_BYTES = Number.MAX_SAFE_INTEGER;
+/** The same in whole MiB, for the variables that give thresholds in MiB. */
+export const MAX_MIB = Math.floor(MAX_BYTES / 2 ** 20);
+/** Why a threshold above MAX_BYTES is refused. */
+export const TOO_LARGE = 'above 8 PiB, the largest threshold whose byte count is exact';
+
 /** A threshold as given: bytes, or a percentage of the filesystem's size. */
 export type Threshold = { readonly bytes: number } | { readonly percent: number };
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Stop } from '../stop.ts';
 import { which } from '../which.ts';
-import { findOption, findSection, optionValue, splitLines } from './ini.ts';
+import { effectiveOption, findSection, optionValue, splitLines } from './ini.ts';
 import { PROGRAM_SECTION, type Rendered } from './render.ts';
 import { ShlexError, keyValuePairs } from './shlex.ts';
 import { trialConfig, tryStart } from './trial.ts';
@@ -27,9 +27,8 @@ function expand(value: string, env: Readonly<Record<string, string>>): string {
 /** Reads the environment= line back both ways: every value set reads as meant, and every key kept reads the same in both. */
 function readBack(rendered: Rendered, env: Readonly<Record<string, string>>): string[] {
   const lines = splitLines(rendered.text);
-  const section = findSection(lines, PROGRAM_SECTION);
-  const option = section === undefined ? undefined : findOption(lines, section, 'environment');
-  if (section === undefined || option === undefined) return [`the rendered file has no environment= in [${PROGRAM_SECTION}]`];
+  const option = effectiveOption(lines, PROGRAM_SECTION, 'environment')?.option;
+  if (option === undefined) return [`the rendered file has no environment= in [${PROGRAM_SECTION}]`];
   const expanded = expand(optionValue(lines, option), env);
   const problems: string[] = [];
   const expected = new Set([...rendered.entries.map((e) => e.name), ...rendered.kept]).size;
@@ -61,8 +60,8 @@ export async function checkRendered(rendered: Rendered, env: Readonly<Record<str
   const problems: string[] = [];
   const lines = splitLines(rendered.text);
   const missing = ['supervisord', PROGRAM_SECTION].filter((name) => findSection(lines, name) === undefined);
-  const program = findSection(lines, PROGRAM_SECTION);
-  if (program !== undefined && findOption(lines, program, 'command') === undefined) missing.push(`${PROGRAM_SECTION} command=`);
+  const program = effectiveOption(lines, PROGRAM_SECTION, 'command');
+  if (program !== undefined && program.option === undefined) missing.push(`${PROGRAM_SECTION} command=`);
   if (missing.length > 0) problems.push(`the rendered file lacks ${missing.map((m) => `[${m}]`).join(', ')}`);
   else passed.push(`[supervisord] and [${PROGRAM_SECTION}] with command=`);
 

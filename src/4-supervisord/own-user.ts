@@ -2,7 +2,7 @@
 // supervisord resolves a numeric user= through the user database and refuses a uid without an entry,
 // which is what `docker run --user 12345` gives; left out, the line changes nothing else.
 
-import { findOption, findSection, optionValue, sectionName, type Line } from './ini.ts';
+import { effectiveOption, findOptions, optionValue, sectionName, type Line } from './ini.ts';
 
 /** The value as supervisord reads it: %(ENV_X)s from `env`, %% as %. */
 function expand(value: string, env: Readonly<Record<string, string>>): string {
@@ -19,12 +19,15 @@ export function withoutOwnUid(lines: readonly Line[], env: Readonly<Record<strin
   const drop = new Set<number>();
   const removed: string[] = [];
   for (const name of new Set(sections)) {
-    const section = findSection(lines, name);
-    const option = section === undefined ? undefined : findOption(lines, section, 'user');
+    // The user= supervisord uses is the last one of the section, wherever it is written; every
+    // user= of the section goes with it, or an earlier one would take its place.
+    const option = effectiveOption(lines, name, 'user')?.option;
     const value = option === undefined ? '' : expand(optionValue(lines, option), env);
     if (option === undefined || !/^\d+$/.test(value) || Number(value) !== euid) continue;
-    for (let i = option.start; i < option.end; i++) drop.add(i);
-    removed.push(`[${name}] ${(lines[option.start]?.text ?? '').trim()}`);
+    for (const span of findOptions(lines, name, 'user')) {
+      for (let i = span.start; i < span.end; i++) drop.add(i);
+      removed.push(`[${name}] ${(lines[span.start]?.text ?? '').trim()}`);
+    }
   }
   return { lines: lines.filter((_line, i) => !drop.has(i)), removed };
 }

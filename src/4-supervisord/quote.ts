@@ -8,19 +8,26 @@
 //   escapes `"` and `\` inside double quotes); every leading and trailing quote is stripped.
 // So: single or double quotes, whichever the value does not hold, and refusal for the rest.
 
+import { PY_SPACE } from './ini.ts';
+
 /** A value as written in the line, or why it cannot be. */
 export type Quoted = { readonly text: string } | { readonly refused: string };
 
-/** Characters the ini reader treats as whitespace before an inline comment (Python's str.isspace). */
+/** Whitespace before an inline comment, as the ini reader sees it (Python's str.isspace). */
+const SPACE_BEFORE_COMMENT = new RegExp(`[${PY_SPACE}][;#]`, 'u');
+/**
+ * What ends the ini line (Python reads the file with universal newlines: \n, \r), and NUL, which no
+ * environment variable holds. Every other control character, U+0085 and U+2028 included, reaches
+ * the program as it is: measured with supervisord 4.2.5.
+ */
 // eslint-disable-next-line no-control-regex
-const SPACE_BEFORE_COMMENT = /[\s\x1c-\x1f\x85][;#]/u;
-// eslint-disable-next-line no-control-regex
-const LINE_BREAKING = /[\x00-\x08\x0a-\x1f\x85\u2028\u2029]/u;
+const LINE_BREAKING = /[\x00\n\r]/u;
 
+/** A character as a message names it: printable ASCII as itself, anything else by its code point. */
 function describe(char: string): string {
   const code = char.codePointAt(0) ?? 0;
-  const name = char === ' ' ? 'a space' : code < 0x20 || code === 0x85 || code > 0x2000 ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : `"${char}"`;
-  return name;
+  if (char === ' ') return 'a space';
+  return code > 0x20 && code < 0x7f ? `"${char}"` : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /** True when POSIX shlex reads `\` in double quotes as this value means it: never before `\` or `"`, never last. */

@@ -3,7 +3,7 @@
 import type { Config } from '../1-config/resolve.ts';
 import { VARIABLES } from '../1-config/variables.ts';
 import { BootstrapError, EXIT } from '../errors.ts';
-import { findOption, findSection, joinLines, optionValue, setOption, splitLines, withoutComment, type Line, type Span } from './ini.ts';
+import { effectiveOption, iniProblems, joinLines, optionValue, setOption, splitLines, withoutComment, type Line, type Span } from './ini.ts';
 import { editPairs, splitPairs, type PairList } from './pairs.ts';
 import { quotedPairs, type LineEntry } from './quote.ts';
 import { ShlexError } from './shlex.ts';
@@ -33,12 +33,19 @@ export interface Rendered {
   readonly ownUser: readonly string[];
 }
 
-/** The proxy's variables, each with the value the configuration resolved, in table order; an alias only where `present` has it. */
+/**
+ * The proxy's variables, each with the value the configuration resolved, in table order; an alias
+ * only where `present` (the template line's keys) has it, and so every spelling of `present` that
+ * differs from a name only in case: m3u-proxy reads its settings in any case (pydantic,
+ * case_sensitive=False), and of two spellings the later in its environment wins.
+ */
 export function proxyEntries(config: Config, present: ReadonlySet<string> = new Set()): LineEntry[] {
   return VARIABLES.flatMap((v) => {
     if (v.proxy === undefined) return [];
     const names = [v.proxy, ...(v.proxyAliases ?? []).filter((alias) => present.has(alias))];
-    return names.map((name) => ({ name, value: config.text[v.name], variable: v.name, secret: v.secret === true }));
+    const lower = new Set(names.map((name) => name.toLowerCase()));
+    const spellings = [...present].filter((key) => !names.includes(key) && lower.has(key.toLowerCase()));
+    return [...names, ...spellings].map((name) => ({ name, value: config.text[v.name], variable: v.name, secret: v.secret === true }));
   });
 }
 
@@ -90,9 +97,9 @@ function existingLine(lines: readonly Line[], option: Span): Existing {
  */
 export function render(template: string, config: Config, euid?: number): Rendered {
   const lines = splitLines(template);
-  const section = findSection(lines, PROGRAM_SECTION);
-  const option = section === undefined ? undefined : findOption(lines, section, 'environment');
-  const problems: string[] = [];
+  // The line supervisord uses: where the section or the option is written twice, the last.
+  const { section, option } = effectiveOption(lines, PROGRAM_SECTION, 'environment') ?? {};
+  const problems = iniProblems(lines).map((problem) => `supervisord cannot read the template: ${problem}`);
   if (section === undefined) problems.push(`the supervisord template has no [${PROGRAM_SECTION}] section`);
   let existing: Existing | undefined;
   try {
@@ -109,9 +116,11 @@ export function render(template: string, config: Config, euid?: number): Rendere
   const empty: PairList = { lead: '', pairs: [], separators: [], tail: '' };
   const edit = editPairs(existing?.pairs ?? empty, quoted.pairs);
   const { prefix, suffix } = existing ?? { prefix: 'environment=', suffix: '' };
-  // configparser joins continuation lines with newlines; written back indented, they read the same.
+  // configparser joins continuation lines with newlines; written back indented deeper than the
+  // option's own line, they read the same.
   const eol = lines.find((l) => l.eol !== '')?.eol ?? '\n';
-  const continued = (value: string): string => value.replaceAll('\n', `${eol}    `);
+  const indent = /^\s*/.exec(prefix)?.[0] ?? '';
+  const continued = (value: string): string => value.replaceAll('\n', `${eol}${indent}    `);
   const line = `${prefix}${continued(edit.text)}${suffix}`;
   const { lines: withLine, added } = setOption(lines, section, 'environment', line);
   const { lines: rendered, removed: ownUser } = euid === undefined ? { lines: withLine, removed: [] } : withoutOwnUid(withLine, config.env, euid);

@@ -1,8 +1,9 @@
 // The supervisord step: render the config from the template and write it, or print the plan; and render-config.
 
+import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Config } from '../1-config/resolve.ts';
+import { firstNotUtf8Line, type Config } from '../1-config/resolve.ts';
 import { formatMode } from '../1-config/parse.ts';
 import { BootstrapError, EXIT, reason } from '../errors.ts';
 import type { Output } from '../output.ts';
@@ -35,13 +36,19 @@ export function paths(config: Config, options: RenderOptions): Paths {
 
 /** Reads the template and renders it; 78 when it cannot be read or rendered. */
 export function renderFrom(config: Config, where: Paths, euid?: number): Rendered {
-  let template: string;
+  let bytes: Buffer;
   try {
-    template = readFileSync(where.template, 'utf8');
+    bytes = readFileSync(where.template);
   } catch (error) {
     throw new BootstrapError(EXIT.CONFIG, `cannot read the supervisord template ${where.template} (SUPERVISORD_TEMPLATE): ${reason(error)}`, { cause: error });
   }
-  return render(template, config, euid);
+  // Decoded as it is, a byte that is not UTF-8 would be written back as U+FFFD: another byte.
+  // supervisord's Python reads the file as UTF-8 too (in a UTF-8 or C locale), and would stop on it.
+  if (!isUtf8(bytes)) {
+    throw new BootstrapError(EXIT.CONFIG, `the supervisord template ${where.template} (SUPERVISORD_TEMPLATE) is not UTF-8 `
+      + `(line ${firstNotUtf8Line(bytes)}), and supervisord reads its config as UTF-8; save it as UTF-8`);
+  }
+  return render(bytes.toString('utf8'), config, euid);
 }
 
 /** The config to write: where, from where, and the rendered text. */

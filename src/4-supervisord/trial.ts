@@ -3,25 +3,25 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Stop } from '../stop.ts';
-import { findSection, joinLines, sectionName, setOption, splitLines, type Line } from './ini.ts';
+import { effectiveOption, findSections, joinLines, sectionName, setOption, splitLines, type Line } from './ini.ts';
 
 /** The rendered file made harmless to start: its own socket, pidfile and logs in `dir`, and programs that exit at once. */
 export function trialConfig(text: string, dir: string, trueCommand: string): string {
   let lines: Line[] = splitLines(text);
+  // Where supervisord reads the option: the last of a section written twice.
   const set = (name: string, key: string, value: string): void => {
-    const section = findSection(lines, name);
+    const section = effectiveOption(lines, name, key)?.section;
     if (section !== undefined) lines = setOption(lines, section, key, `${key}=${value}`).lines;
   };
-  // An inet_http_server would bind a port another instance may hold: drop the section.
-  const inet = findSection(lines, 'inet_http_server');
-  if (inet !== undefined) lines = [...lines.slice(0, inet.start), ...lines.slice(inet.end)];
+  // An inet_http_server would bind a port another instance may hold: drop the section, every time it is written.
+  for (const inet of findSections(lines, 'inet_http_server').toReversed()) lines = [...lines.slice(0, inet.start), ...lines.slice(inet.end)];
   set('supervisord', 'nodaemon', 'true');
   set('supervisord', 'logfile', join(dir, 'supervisord.log'));
   set('supervisord', 'pidfile', join(dir, 'supervisord.pid'));
   set('supervisord', 'childlogdir', dir);
   set('supervisord', 'loglevel', 'info');
   set('unix_http_server', 'file', join(dir, 'supervisor.sock'));
-  for (const name of lines.map(sectionName).filter((n): n is string => n?.startsWith('program:') === true)) {
+  for (const name of new Set(lines.map(sectionName).filter((n): n is string => n?.startsWith('program:') === true))) {
     set(name, 'command', trueCommand);
     set(name, 'autorestart', 'false');
     set(name, 'startsecs', '0');
@@ -43,7 +43,11 @@ export function supervisordReason(output: string): string {
   return (reason ?? 'no output').replace(/ Available names:.*$/, '').slice(0, 500);
 }
 
-/** Starts supervisord on `conf` and waits for "supervisord started", its exit, or a timeout; then stops it. */
+/**
+ * Starts supervisord on `conf` and waits for "supervisord started", its exit, or a timeout. Once it
+ * has started, every check is done: it is killed at once, since a graceful stop takes it about a
+ * second for each program, and one that ignores SIGTERM would keep the check waiting forever.
+ */
 export async function tryStart(supervisord: string, conf: string, env: Readonly<Record<string, string>>, stop: Stop): Promise<string | undefined> {
   const child = spawn(supervisord, ['-n', '-c', conf], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -61,10 +65,10 @@ export async function tryStart(supervisord: string, conf: string, env: Readonly<
       if (started || !/supervisord started with pid/.test(output)) return;
       started = true;
       clearTimeout(timer);
-      child.kill('SIGTERM');
-      child.once('close', () => {
+      child.once('exit', () => {
         resolve(undefined);
       });
+      child.kill('SIGKILL');
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -72,7 +76,8 @@ export async function tryStart(supervisord: string, conf: string, env: Readonly<
       clearTimeout(timer);
       resolve(`supervisord could not be started: ${error.message}`);
     });
-    child.once('exit', (code) => {
+    // Its output read to the end: the reason is its last line.
+    child.once('close', (code) => {
       if (started) return;
       clearTimeout(timer);
       resolve(`supervisord refused the config (exit ${String(code)}): ${supervisordReason(output)}`);

@@ -1,7 +1,8 @@
 // What every command shares: the process it runs in (Io), the global options, its output and configuration.
 
-import type { Command } from 'commander';
-import { lookAlikeWarnings, readEnvFiles, resolveConfig, type Config, type Layer } from '../1-config/resolve.ts';
+import { Help, type Command, type HelpConfiguration } from 'commander';
+import { wrap } from '../1-config/docs.ts';
+import { lookAlikeWarnings, notUtf8Warnings, readEnvFiles, resolveConfig, type Config, type Layer } from '../1-config/resolve.ts';
 import type { Context } from '../1-config/variables.ts';
 import type { ProcessControl } from '../5-exec/exec.ts';
 import type { ExecPlan } from '../5-exec/plan.ts';
@@ -35,9 +36,23 @@ export interface GlobalOptions {
 /** Options every command takes, as commander leaves them: absent when not given. */
 type GivenOptions = { readonly [K in keyof GlobalOptions]?: GlobalOptions[K] };
 
-/** Adds the options every command takes, before or after its name. */
+/**
+ * Commander's help, but where the column beside the options and commands would be narrower than
+ * 40, commander writes each description on one long line; then each goes below its name instead,
+ * wrapped to the width, as the variables are.
+ */
+const NARROW_HELP: HelpConfiguration = {
+  formatItem(term, termWidth, description, helper) {
+    const width = helper.helpWidth ?? 80;
+    if (description === '' || width - termWidth - 4 >= helper.minWidthToWrap) return Help.prototype.formatItem.call(this, term, termWidth, description, helper);
+    return [`  ${term}`, ...wrap(description, width - 6).map((line) => `      ${line}`)].join('\n');
+  },
+};
+
+/** Adds the options every command takes, before or after its name, and the help that fits narrow terminals. */
 export function addGlobalOptions(command: Command): Command {
   return command
+    .configureHelp(NARROW_HELP)
     .option('--env-file <path>', 'read variables from a dotenv file, under the real environment (repeatable; earlier files win)',
       (path: string, paths: string[] | undefined) => [...(paths ?? []), path])
     .option('--dry-run', 'compute and print every step\'s plan; change nothing, exec nothing')
@@ -91,7 +106,7 @@ export class Session {
     const environment: Layer = { source: 'environment', values: this.io.env };
     const files = await readEnvFiles(options.envFile);
     const layers = [environment, ...files.layers];
-    for (const warning of lookAlikeWarnings(layers)) this.output?.warn(`hls-bootstrap: ${warning}`);
+    for (const warning of [...lookAlikeWarnings(layers), ...notUtf8Warnings(layers)]) this.output?.warn(`hls-bootstrap: ${warning}`);
     return resolveConfig(layers, this.io.context, files.problems);
   }
 }

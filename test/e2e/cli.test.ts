@@ -60,6 +60,19 @@ describe('help and version', () => {
     });
   }
 
+  test('on a narrow terminal each option goes above its text, and every command\'s help fits', (t) => {
+    if (!needsProgram(t, 'script')) return;
+    for (const width of [50, 60]) {
+      for (const command of ['run', 'prepare', 'check-disk', 'render-config', 'sweep', 'env', 'help']) {
+        // A terminal of that width: script(1) gives the command a pseudo-terminal, stty its columns.
+        const r = spawnSync('script', ['-qc', `stty cols ${width}; "${BIN}" ${command} --help`, '/dev/null'], { env: { PATH, HOME: tempDir(t) }, encoding: 'utf8' });
+        const lines = r.stdout.replaceAll('\r', '').split('\n');
+        assert.ok(lines.some((line) => line.startsWith('  --env-file') || command === 'help'), `${command}: ${r.stdout}`);
+        for (const line of lines) assert.ok(line.length <= width, `${command} at ${width}: ${line.length} columns: ${line}`);
+      }
+    }
+  });
+
   test('every help text reads whole at 80 columns: no line longer, no sentence cut by a hard line break', () => {
     for (const args of [['--help'], ...[...Object.keys(READS), 'help'].map((c) => [c, '--help'])]) {
       const r = cli(args);
@@ -265,6 +278,25 @@ describe('env', () => {
     const r = cli(['-q', 'env'], { cwd: dir, env: upstream });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
+  });
+
+  test('bytes that are not UTF-8: refused in a variable of the table and in an env file, warned of elsewhere', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'latin1.env'), Buffer.concat([Buffer.from('# prod\nLOG_DIR=/var/log/caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+    // Only a shell can put such bytes in an environment: Node.js encodes every string it spawns with as UTF-8.
+    const run = (assignments: string, args: string): { code: number; stderr: string } => {
+      const r = spawnSync('sh', ['-c', `env ${assignments} "${BIN}" ${args}`], { cwd: dir, env: { PATH, HOME: dir }, encoding: 'utf8' });
+      return { code: r.status ?? -1, stderr: r.stderr };
+    };
+    const variable = run(`HLS_TEMP_DIR="$(printf '/data/caf\\351')"`, 'env');
+    assert.equal(variable.code, 78);
+    assert.match(variable.stderr, /^hls-bootstrap: HLS_TEMP_DIR="\/data\/caf\ufffd" is not valid: it holds U\+FFFD, which is what bytes that are not UTF-8 read as/);
+    const file = run('', '--env-file latin1.env env');
+    assert.equal(file.code, 78);
+    assert.equal(file.stderr, 'hls-bootstrap: --env-file latin1.env: line 2 is not UTF-8; save the file as UTF-8\n');
+    const other = run(`LOG_DIR="$(printf '/var/log/caf\\351')"`, '-q env');
+    assert.equal(other.code, 0, other.stderr);
+    assert.equal(other.stderr, 'hls-bootstrap: LOG_DIR holds U+FFFD, which is what bytes that are not UTF-8 read as: supervisord and the program receive U+FFFD in their place\n');
   });
 
   test('a generated token is 48 hex characters and new on every start', (t) => {

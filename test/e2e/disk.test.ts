@@ -2,10 +2,11 @@
 // every figure compared with what statfs reports through coreutils' stat -f, not through hls-bootstrap's code.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { cli, renderTo, sh, tempDir, type CliResult } from '../support/cli.ts';
+import { BIN, PATH, cli, renderTo, sh, tempDir, type CliResult } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { ensureUser, mountTmpfs } from '../support/system.ts';
 
@@ -96,6 +97,28 @@ describe('check-disk on filesystems of known size', () => {
       });
     });
   }
+
+  test('a path holding | and line breaks: one line, escaped, and the performance data after the only | ', (t) => {
+    if (!needsRoot(t) || !needsProgram(t, 'stat')) return;
+    const fs = mountTmpfs(t, join(tempDir(t), 'f|s'), '300m', ['mode=0755']);
+    const hls = join(fs, 'a|b\nc\x1b[1m');
+    mkdirSync(hls);
+    const shown = `${fs.replace('|', '\\x7c')}/a\\x7cb\\nc\\x1b[1m`;
+    assertCheck(['--path', hls], 'CRITICAL', expectedLine(hls, 'CRITICAL', shown));
+    assert.equal(json(['--path', hls]).path, hls, 'JSON keeps the path as it is');
+  });
+
+  test('a path whose bytes are not UTF-8 cannot be named exactly: UNKNOWN, not its parent measured as if it were missing', (t) => {
+    if (!needsRoot(t)) return;
+    const fs = mount(t, '300m');
+    mkdirSync(Buffer.concat([Buffer.from(`${fs}/caf`), Buffer.from([0xe9])]));
+    // Only a shell can pass such bytes: Node.js encodes every argument it spawns with as UTF-8.
+    for (const [extra, code] of [['', 3], ['--healthcheck', 1]] as const) {
+      const r = spawnSync('sh', ['-c', `"${BIN}" check-disk ${extra} --path "$(printf '${fs}/caf\\351')"`], { cwd: '/', env: { PATH }, encoding: 'utf8' });
+      assert.equal(r.status, code);
+      assert.equal(r.stdout, 'DISK UNKNOWN - the path holds U+FFFD, which is what bytes that are not UTF-8 read as, so it cannot be named exactly; give its UTF-8 name, or a parent\n');
+    }
+  });
 
   test('at a threshold is not below it: the plugin range N: is inclusive, to the byte', (t) => {
     if (!needsRoot(t) || !needsProgram(t, 'stat')) return;

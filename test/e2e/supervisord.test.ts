@@ -71,6 +71,8 @@ describe('round trip through the real supervisord', () => {
     const s = seed();
     const fixed = ['', 'plain', 'with spaces  inside', 'a,b,c', 'k=v=w', '100% sure', '%(ENV_HOME)s', '%%', 'a#b', 'a;b', 'x#;y',
       "it's", 'say "hi" now', 'back\\slash', 'C:\\dir\\', 'two\\\\', 'tab\tin', 'é ü ß 中文 🎬', 'x'.repeat(5000),
+      // Control and Unicode line characters that do not end the ini line, and U+FEFF, which is no whitespace to it.
+      'v\vf\fx', '\x01\x1b[31m\x7f', 'fs\x1cgs\x1dus\x1f', 'next\x85line', 'line\u2028para\u2029', 'nbsp\u00a0in', 'bom\ufeff;x\ufeff#y',
       '/var/www/html/storage/app/hls-segments', 'ab'.repeat(24)];
     const values = [...fixed, ...randomTexts(s, 300, 30), ...randomTexts(s + 1, 100, 200, HARD_CHARACTERS.filter((c) => c !== '"'))];
     const entries: LineEntry[] = [];

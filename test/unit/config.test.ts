@@ -1,11 +1,14 @@
 // Unit tests of the configuration model: parsers, defaults, precedence, and every problem reported at once.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BootstrapError } from '../../src/errors.ts';
 import { hostWarning, notEmbedded } from '../../src/1-config/embedded.ts';
 import * as p from '../../src/1-config/parse.ts';
-import { resolveConfig, type Layer } from '../../src/1-config/resolve.ts';
+import { notUtf8Warnings, readEnvFiles, resolveConfig, type Layer } from '../../src/1-config/resolve.ts';
 import { parseGroup, parsePasswd, userDb } from '../../src/1-config/users.ts';
 import { VARIABLES, type Context } from '../../src/1-config/variables.ts';
 
@@ -55,6 +58,13 @@ describe('parsers', () => {
     assert.equal(p.octalMode('2775'), 0o2775);
     assert.equal(p.formatMode(0o755), '0755');
     for (const t of ['0644', '0855', '75', '07555', 'rwx', '']) assert.throws(() => p.octalMode(t), p.Rejected, t);
+  });
+
+  test('octal modes: no setuid, which means nothing on a directory; not the sticky, world-writable mode of /tmp', () => {
+    assert.equal(p.octalMode('1755'), 0o1755);
+    assert.equal(p.octalMode('2777'), 0o2777);
+    for (const t of ['4755', '6775', '07777']) assert.throws(() => p.octalMode(t), /the setuid bit \(4000\) means nothing on a directory/, t);
+    for (const t of ['1777', '01757', '3777']) assert.throws(() => p.octalMode(t), /sticky and writable by others \(1777\) is the mode of a shared directory/, t);
   });
 
   test('HLS_TEMP_DIR: absolute, no .., not a system directory or directly in one', () => {
@@ -193,6 +203,38 @@ describe('resolveConfig', () => {
     assert.match(found.find((l) => l.startsWith('HLS_GC_INTERVAL')) ?? '', /^HLS_GC_INTERVAL="ten" is not valid: expected an integer number of seconds greater than 0$/);
     assert.match(found.find((l) => l.startsWith('WWWUSER')) ?? '', /^WWWUSER="ghost" is not valid: there is no user named "ghost"/);
     assert.match(found.find((l) => l.startsWith('M3U_PROXY_PORT')) ?? '', /^M3U_PROXY_PORT="0" is not valid: expected a port number from 1 to 65535$/);
+  });
+
+  test('a value taken from the variable a default follows is reported under both names', () => {
+    assert.deepEqual(problems([env({ REDIS_SERVER_PORT: 'abc' }), { source: 'prod.env', values: { REDIS_HOST: 'my redis' } }]), [
+      'M3U_PROXY_REDIS_HOST="my redis" (taken from REDIS_HOST, as M3U_PROXY_REDIS_HOST is unset, from prod.env) is not valid: expected a host name or address, without spaces',
+      'M3U_PROXY_REDIS_PORT="abc" (taken from REDIS_SERVER_PORT, as M3U_PROXY_REDIS_PORT is unset) is not valid: expected a port number from 1 to 65535',
+    ]);
+    const config = resolveConfig([env({ REDIS_SERVER_PORT: 'abc', M3U_PROXY_REDIS_PORT: '6380', REDIS_HOST: '' })], ctx);
+    assert.equal(config.text.M3U_PROXY_REDIS_PORT, '6380', 'a value of its own wins, whatever the other holds');
+    assert.equal(config.text.M3U_PROXY_REDIS_HOST, 'localhost');
+    assert.equal(resolveConfig([env({ REDIS_SERVER_PORT: '6379' })], ctx).source.M3U_PROXY_REDIS_PORT, 'REDIS_SERVER_PORT (environment)');
+  });
+
+  test('a value holding U+FFFD, what bytes that are not UTF-8 read as, is refused: its bytes could not be passed on', () => {
+    const found = problems([env({ HLS_TEMP_DIR: '/data/caf\ufffd', M3U_PROXY_TOKEN: 't\ufffdk', REDIS_HOST: 'r\ufffd' })]);
+    assert.deepEqual(found.map((l) => l.replace(/ is not valid.*/, '')), ['HLS_TEMP_DIR="/data/caf\ufffd"', 'M3U_PROXY_TOKEN(value hidden)',
+      'M3U_PROXY_REDIS_HOST="r\ufffd" (taken from REDIS_HOST, as M3U_PROXY_REDIS_HOST is unset)']);
+    assert.match(found[0] ?? '', /is not valid: it holds U\+FFFD, which is what bytes that are not UTF-8 read as/);
+    assert.deepEqual(notUtf8Warnings([env({ LOG_DIR: '/var/log/caf\ufffd', HLS_TEMP_DIR: '/x\ufffd', PATH: '/bin' })]),
+      ['LOG_DIR holds U+FFFD, which is what bytes that are not UTF-8 read as: supervisord and the program receive U+FFFD in their place']);
+  });
+
+  test('an env file that is not UTF-8 is refused, naming its first such line', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'hls-bootstrap-test-'));
+    t.after(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    writeFileSync(join(dir, 'latin1.env'), Buffer.concat([Buffer.from('HLS_GC_INTERVAL=60\nLOG_DIR=/var/log/caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+    writeFileSync(join(dir, 'utf8.env'), '\ufeffHLS_GC_INTERVAL=61\r\nLOG_DIR=/var/log/café\r\n');
+    const read = await readEnvFiles([join(dir, 'latin1.env'), join(dir, 'utf8.env')]);
+    assert.deepEqual(read.problems, [`--env-file ${join(dir, 'latin1.env')}: line 2 is not UTF-8; save the file as UTF-8`]);
+    assert.deepEqual(read.layers.map((l) => l.values), [{ HLS_GC_INTERVAL: '61', LOG_DIR: '/var/log/café' }]);
   });
 
   test('HLS_DISK_CRITICAL_MB may not be above HLS_DISK_WARN_MB', () => {

@@ -121,6 +121,18 @@ describe('the verdict', () => {
     assert.deepEqual([inodes.status, inodes.reason], ['UNKNOWN', 'the critical inode threshold (5%) is above the warning one (3%)']);
   });
 
+  test('a threshold above 8 PiB, whose byte count would not be exact, is refused, as an option and as a variable', () => {
+    assert.deepEqual(optionLimits({ warn: '8191T' }, DEFAULTS), { ...DEFAULTS, warn: { bytes: 8191 * 2 ** 40 } });
+    assert.equal(optionLimits({ warn: '8192T', critical: '999999999999G' }, DEFAULTS),
+      '--warn "8192T" is above 8 PiB, the largest threshold whose byte count is exact; --critical "999999999999G" is above 8 PiB, the largest threshold whose byte count is exact');
+    const ctx: Context = { users: userDb(parsePasswd('root:x:0:0::/root:/bin/sh\n'), parseGroup('root:x:0:\n')), euid: 0, egid: 0, randomHex: () => '' };
+    assert.equal(resolveConfig([{ source: 'environment', values: { HLS_DISK_WARN_MB: '8589934591' } }], ctx).values.HLS_DISK_WARN_MB, 8589934591);
+    assert.throws(() => resolveConfig([{ source: 'environment', values: { HLS_DISK_WARN_MB: '8589934592', HLS_BROADCAST_DISK_WARN_MB: '9007199254740991' } }], ctx),
+      (e: unknown) => e instanceof BootstrapError && e.problems.length === 2
+        && e.problems[0] === 'HLS_DISK_WARN_MB="8589934592" is not valid: it is above 8 PiB, the largest threshold whose byte count is exact (8589934591 MiB); '
+          + 'expected an integer number of MiB');
+  });
+
   test("check-disk's options replace the variables' thresholds, and say what is wrong with them", () => {
     assert.deepEqual(optionLimits({ warn: '10%', inodeCritical: '2.5' }, DEFAULTS), { ...DEFAULTS, warn: { percent: 10 }, inodeCriticalPercent: 2.5 });
     assert.equal(optionLimits({ warn: '-1G', inodeWarn: '200%' }, DEFAULTS),
@@ -192,12 +204,24 @@ describe('the status line, --json and the exit codes', () => {
     assert.deepEqual(codes(true), [0, 0, 1, 1]);
   });
 
+  test('the line stays one line, with no | before the performance data, whatever the path holds', () => {
+    const path = '/data/a|b\nc\r\x1b[31m\\n\u2028\u0085\t';
+    const result = resultOf(judge({ ...space(GiB, 10 * GiB, { free: 40, total: 1000 }), path, measured: path }, DEFAULTS));
+    const line = statusLine(result);
+    assert.equal(line, 'DISK CRITICAL - /data/a\\x7cb\\nc\\r\\x1b[31m\\\\n\\u2028\\x85\\t: 1 GiB free of 10 GiB (warning below 2 GiB); inodes 4% free, 40 of 1000 (critical below 5%)'
+      + ' | free=1073741824B;2147483648:;536870912:;0;10737418240 free_inodes=40;100:;50:;0;1000');
+    assert.equal(statusFromPerfdata(line), 'CRITICAL');
+    assert.equal(result.path, path, '--json keeps the path as it is: JSON escapes it');
+    assert.equal(statusLine(unknownResult('', 'HLS_TEMP_DIR="/a|b" is not valid')), 'DISK UNKNOWN - HLS_TEMP_DIR="/a\\x7cb" is not valid');
+  });
+
   test('--healthcheck output stays under 4 KB however long or wide the path, and JSON stays JSON', () => {
-    for (const path of [`/${'x'.repeat(5000)}`, `/${'€'.repeat(3000)}`, `/${'\u0001'.repeat(3000)}`]) {
+    for (const path of [`/${'x'.repeat(5000)}`, `/${'€'.repeat(3000)}`, `/${'\u0001'.repeat(3000)}`, `/${'🎬'.repeat(3000)}`, `/a${'🎬'.repeat(3000)}`, `/${'|'.repeat(5000)}`]) {
       const long = resultOf(judge({ ...space(GiB, 10 * GiB), path, measured: path }, DEFAULTS));
       for (const json of [false, true]) {
         const { text } = report(long, { json, healthcheck: true });
         assert.ok(Buffer.byteLength(text) < 4096, `${Buffer.byteLength(text)} bytes`);
+        assert.doesNotMatch(text, /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/, 'not cut inside a character');
         if (json) assert.equal((JSON.parse(text) as CheckResult).status, 'WARNING');
         else assert.match(text, /^DISK WARNING - .* \| free=1073741824B;2147483648:;536870912:;0;10737418240\n$/);
       }

@@ -28,6 +28,9 @@ describe('withoutOwnUid', () => {
     ['a name stays: supervisord resolves it', '[program:p]\nuser=%(ENV_U)s\n', 999, { U: 'm3ue' }, '[program:p]\nuser=%(ENV_U)s\n', []],
     ['an unset reference stays', '[program:p]\nuser=%(ENV_NOT_SET)s\n', 12345, {}, '[program:p]\nuser=%(ENV_NOT_SET)s\n', []],
     ['a commented-out user= is no option', '[program:p]\n;user=12345\n', 12345, {}, '[program:p]\n;user=12345\n', []],
+    ['a user= written twice: the later one counts, and both go, or the earlier would take its place',
+      '[program:p]\nuser=999\n[program:p]\nuser=12345\n', 12345, {}, '[program:p]\n[program:p]\n', ['[program:p] user=999', '[program:p] user=12345']],
+    ['a user= written twice, the later another uid: both stay', '[program:p]\nuser=12345\nUser = 999\n', 12345, {}, '[program:p]\nuser=12345\nUser = 999\n', []],
     ['CRLF lines keep their ends', '[program:p]\r\nuser=12345\r\nautostart=true\r\n', 12345, {}, '[program:p]\r\nautostart=true\r\n', ['[program:p] user=12345']],
   ];
   for (const [name, text, euid, env, expected, removed] of cases) {

@@ -32,6 +32,8 @@ describe('quoteValue', () => {
     ['ends\\', "'ends\\'"],
     ['tab\there', '"tab\there"'],
     ['é中🎬', '"é中🎬"'],
+    ['line\u2028sep\x85\x0b', '"line\u2028sep\x85\x0b"'],
+    ['bom\ufeff;x', '"bom\ufeff;x"'],
   ];
   for (const [value, quoted] of accepted) {
     test(`writes ${JSON.stringify(value)} as ${quoted}`, () => {
@@ -46,6 +48,9 @@ describe('quoteValue', () => {
     ['a\t#comment', /holds "#" after U\+0009/],
     ['new\nline', /control character \(U\+000A\)/],
     ['carriage\rreturn', /control character \(U\+000D\)/],
+    ['nul\0byte', /control character \(U\+0000\)/],
+    ['nbsp\u00a0;comment', /holds ";" after U\+00A0/],
+    ['fs\x1c#comment', /holds "#" after U\+001C/],
     ["it's \\\\ two", /holds ' and a backslash/],
     ["it's\\", /holds ' and a backslash/],
   ];
@@ -214,6 +219,13 @@ describe('render', () => {
     assert.equal(rendered.added, true);
     assert.match(rendered.line, /,REDIS_SERVER_PORT="6380",/);
     assert.doesNotMatch(rendered.line, /REDIS_PORT=/);
+  });
+
+  test('a name the proxy reads, in another case in the template, gets the value too: the proxy ignores case', () => {
+    const rendered = render('[program:m3u-proxy]\ncommand=x\nenvironment=HOST="a",host="0.0.0.0",Api_Token="old",Other="o"\n', config({ M3U_PROXY_TOKEN: 't' }));
+    assert.match(rendered.line, /^environment=HOST="127\.0\.0\.1",host="127\.0\.0\.1",Api_Token="t",Other="o",HLS_TEMP_DIR=/);
+    assert.match(rendered.shown, /Api_Token="<hidden>"/);
+    assert.deepEqual(rendered.kept, ['Other']);
   });
 
   test('rendering a rendered file again gives the same file', () => {
