@@ -74,11 +74,11 @@ function checkReach(plan: StoragePlan, home: Home, options: ApplyOptions): void 
  */
 export async function applyStorage(plan: StoragePlan, options: ApplyOptions): Promise<StorageResult> {
   const warnings: string[] = [];
-  const created = options.apply ? createMissing(plan) : [];
+  const created = options.apply ? createMissing(plan, options.euid) : [];
   if (!options.apply && plan.walk === 'none') {
     return { created, chowned: false, chmodded: false, now: undefined, gitignoreWritten: false, sweep: undefined, walk: undefined, warnings };
   }
-  return withinDir(plan.target, async (home) => {
+  return withinDir(plan.target, options.euid, async (home) => {
     let chowned = false;
     let chmodded = false;
     let gitignoreWritten = false;

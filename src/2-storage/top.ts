@@ -1,12 +1,14 @@
 // The directory itself (HLS_TEMP_DIR, HLS_BROADCAST_DIR): its missing parents created 0755 whatever the umask, entered by handle, owned, given a .gitignore.
 
 import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { posix } from 'node:path';
 import { BootstrapError, EXIT, errnoCode, reason } from '../errors.ts';
-import { O_PATH, enterHandle, openDirectory, sameEntry, viaHandle } from './handles.ts';
+import { chase, NotADirectory, UnsafeLink, type Chased } from './chase.ts';
+import { O_PATH, enterHandle, sameEntry, viaHandle } from './handles.ts';
 import { refuseSystemPath, type Target } from './observe.ts';
 import { GITIGNORE, type StoragePlan } from './plan.ts';
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
 
 /** The directory as the walk holds it: a handle, what it was when opened, and the kernel's path for it. */
 export interface Home {
@@ -19,44 +21,76 @@ export function storageError(target: Target, what: string, error: unknown): Boot
   return new BootstrapError(EXIT.STORAGE, `cannot prepare ${target.variable} ${target.path}: ${what}: ${reason(error)}`, { cause: error });
 }
 
-/** Creates the planned directories, outermost first; those it creates get 0755, whatever the umask. Returns them. */
-export function createMissing(plan: StoragePlan): string[] {
+/** Follows the target's path as chase.ts does, naming the target in what it throws. */
+function chaseTarget(target: Target, euid: number): Chased {
+  try {
+    return chase(target.path, euid);
+  } catch (error) {
+    if (error instanceof UnsafeLink || error instanceof NotADirectory) throw storageError(target, 'on the way to it', error);
+    throw storageError(target, 'cannot reach it', error);
+  }
+}
+
+/**
+ * Creates the directories the path lacks, outermost first, each in the handle of the one before
+ * (a link swapped in for one of them since is never followed); those it creates get 0755, whatever
+ * the umask. Returns them.
+ */
+export function createMissing(plan: StoragePlan, euid: number): string[] {
+  if (plan.create.length === 0) return [];
+  const chased = chaseTarget(plan.target, euid);
   const created: string[] = [];
-  for (const dir of plan.create) {
-    try {
-      mkdirSync(dir, 0o755);
-    } catch (error) {
-      if (errnoCode(error) === 'EEXIST') continue;
-      throw storageError(plan.target, `cannot create ${dir}`, error);
-    }
-    created.push(dir);
-    // umask 077 would leave it 0700 root, which the proxy's user cannot pass through.
-    try {
-      const fd = openDirectory(dir);
+  let parent = chased.fd;
+  let path = chased.real;
+  try {
+    for (const name of chased.missing) {
+      path = posix.join(path, name);
+      const at = `${viaHandle(parent)}/${name}`;
+      let made = true;
+      try {
+        mkdirSync(at, 0o755);
+      } catch (error) {
+        if (errnoCode(error) !== 'EEXIST') throw storageError(plan.target, `cannot create ${path}`, error);
+        made = false;
+      }
+      let fd: number;
+      try {
+        fd = openSync(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      } catch (error) {
+        // Another process put something else there since it was looked at: a link is not followed.
+        throw storageError(plan.target, `cannot create ${path}`, error);
+      }
+      closeSync(parent);
+      parent = fd;
+      if (!made) continue;
+      created.push(path);
+      // umask 077 would leave it 0700 root, which the proxy's user cannot pass through.
       try {
         if ((fstatSync(fd).mode & 0o7777) !== 0o755) fchmodSync(fd, 0o755);
-      } finally {
-        closeSync(fd);
+      } catch (error) {
+        throw storageError(plan.target, `cannot set the mode of ${path}`, error);
       }
-    } catch (error) {
-      throw storageError(plan.target, `cannot set the mode of ${dir}`, error);
     }
+  } finally {
+    closeSync(parent);
   }
   return created;
 }
 
 /**
- * Runs `body` inside the directory, entered through a handle whose real path is checked once more
- * (the kernel's own name for it: no link swapped in since can hide a system path). The working
- * directory is put back afterwards, through a handle too.
+ * Runs `body` inside the directory, entered through a handle found as chase.ts finds it, whose
+ * real path is checked once more (the kernel's own name for it). The working directory is put
+ * back afterwards, through a handle too.
  */
-export async function withinDir<T>(target: Target, body: (home: Home) => Promise<T>): Promise<T> {
+export async function withinDir<T>(target: Target, euid: number, body: (home: Home) => Promise<T>): Promise<T> {
   const back = openSync('.', O_PATH | O_DIRECTORY);
   let fd: number | undefined;
   try {
+    const chased = chaseTarget(target, euid);
+    fd = chased.fd;
+    if (chased.missing.length > 0) throw new BootstrapError(EXIT.STORAGE, `cannot prepare ${target.variable} ${target.path}: it does not exist`);
     try {
-      // O_PATH: entering needs search permission only, as chdir does; a link as the directory itself is followed, as configured.
-      fd = openSync(target.path, O_PATH | O_DIRECTORY);
+      // Entering needs search permission only, as chdir does.
       enterHandle(fd);
     } catch (error) {
       throw storageError(target, 'cannot enter it', error);
