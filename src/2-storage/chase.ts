@@ -57,7 +57,7 @@ export interface Chased {
  * directory is theirs and no group or other may write it, or it is sticky (only a name's owner may
  * replace it) and theirs, and so is the link.
  */
-export function trustedLink(dir: Stats, link: Stats, euid: number): boolean {
+export function trustedLink(dir: Pick<Stats, 'uid' | 'mode'>, link: Pick<Stats, 'uid'>, euid: number): boolean {
   const trusted = (uid: number): boolean => uid === 0 || uid === euid;
   if (!trusted(dir.uid)) return false;
   if ((dir.mode & 0o022) === 0) return true;

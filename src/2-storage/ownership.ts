@@ -35,18 +35,22 @@ export interface OwnershipOptions {
   readonly dev: number;
   /** False for --dry-run: count what would change, change nothing. */
   readonly apply: boolean;
+  /** "dev:ino" of files mounted inside (bind mounts of one file keep their source's device). */
+  readonly fileMounts?: readonly string[];
 }
 
 /** The visitor that re-owns entries; `counts` says what it did. */
 export class Ownership implements Visitor {
   readonly counts = emptyOwnershipCounts();
   private readonly options: OwnershipOptions;
+  private readonly fileMounts: ReadonlySet<string>;
   private readonly status: () => string;
   private capable: boolean | undefined;
 
   /** `status`: /proc/self/status, read on the first refusal to tell one refused entry from a refusal of all. */
   constructor(options: OwnershipOptions, status = () => readFileSync('/proc/self/status', 'utf8')) {
     this.options = options;
+    this.fileMounts = new Set(options.fileMounts);
     this.status = status;
   }
 
@@ -68,7 +72,7 @@ export class Ownership implements Visitor {
     c.checked++;
     const type = stat.mode & S_IFMT;
     if (type === S_IFLNK) c.symlinks++;
-    else if (stat.dev !== dev) c.otherFilesystem++;
+    else if (stat.dev !== dev || (this.fileMounts.size > 0 && type !== S_IFDIR && this.fileMounts.has(`${stat.dev}:${stat.ino}`))) c.otherFilesystem++;
     else if (type === S_IFCHR || type === S_IFBLK) c.devices++;
     // A directory is re-owned through the handle the walk opens on it, as it leaves it.
     else if (type === S_IFDIR) return true;
@@ -93,6 +97,10 @@ export class Ownership implements Visitor {
   }
 
   skipped(path: string, why: Skip, error?: unknown): void {
+    if (why === 'mount') {
+      this.counts.otherFilesystem++;
+      return;
+    }
     this.counts[why]++;
     name(this.counts[PATHS[why]], why === 'unreadable' && error !== undefined ? `${path}: ${reason(error)}` : path);
   }

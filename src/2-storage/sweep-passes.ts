@@ -54,6 +54,7 @@ export class Scan implements Visitor {
   }
 
   skipped(path: string, why: Skip, error?: unknown): void {
+    if (why === 'mount') throw new Keep('mount');
     if (why !== 'vanished') throw new Error(`${path}: ${error === undefined ? 'it changed while it was examined' : reason(error)}`);
   }
 }
@@ -105,7 +106,8 @@ export class Remove implements Visitor {
   }
 
   skipped(path: string, why: Skip, error?: unknown): void {
-    if (why !== 'vanished') this.fail(path, error ?? new Error('it changed while it was removed'));
+    if (why === 'mount') this.failure ??= `${path}: another filesystem is mounted there`;
+    else if (why !== 'vanished') this.fail(path, error ?? new Error('it changed while it was removed'));
   }
 
   private fail(path: string, error: unknown): void {

@@ -3,6 +3,7 @@
 import { fstatSync, lstatSync } from 'node:fs';
 import type { Stop } from '../stop.ts';
 import { job, name, type Job, type Place } from './jobs.ts';
+import { fileMounts } from './mounts.ts';
 import { isStreamName, listNames, showName } from './names.ts';
 import { NotPermitted, OwnershipTask, type OwnershipCounts, type OwnershipOptions } from './ownership.ts';
 import { Pace, now } from './pace.ts';
@@ -44,7 +45,7 @@ export interface WalkOptions {
 export async function walkTree(plan: StoragePlan, home: Home, options: WalkOptions): Promise<WalkReport> {
   const started = now();
   const at = place(home.fd, plan.target.step, options.stop);
-  const ownership: OwnershipOptions = { uid: plan.owner.uid, gid: plan.owner.gid, dev: at.homeStat.dev, apply: options.apply };
+  const ownership: OwnershipOptions = { uid: plan.owner.uid, gid: plan.owner.gid, dev: at.homeStat.dev, apply: options.apply, fileMounts: fileMounts(home.real) };
   const task = new OwnershipTask(ownership);
   const { visitor, counts } = task;
   const top = new Walk(at.home, at.homeStat, at.pace);
