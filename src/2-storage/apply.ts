@@ -96,7 +96,7 @@ export async function applyStorage(plan: StoragePlan, options: ApplyOptions): Pr
     // A directory just created holds nothing to sweep or re-own.
     const fresh = plan.walk === 'none';
     const sweep = fresh || options.sweep === undefined ? undefined : await sweepHere(place(home.fd, 'the sweep', options.stop), {
-      ...options.sweep, apply: options.apply, owners: plan.shared ? [0, plan.owner.uid] : undefined,
+      ...options.sweep, target: plan.target, apply: options.apply, owners: plan.shared ? [0, plan.owner.uid] : undefined,
       ...(options.describeOwner ? { describeOwner: options.describeOwner } : {}),
     }, parallel(options));
     const walk = fresh ? undefined : await walkTree(plan, home, options);

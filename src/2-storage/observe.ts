@@ -3,9 +3,10 @@
 import { closeSync, lstatSync } from 'node:fs';
 import { posix } from 'node:path';
 import { systemPathProblem } from '../1-config/parse.ts';
-import { BootstrapError, EXIT, reason } from '../errors.ts';
+import { BootstrapError, EXIT } from '../errors.ts';
 import { chase, NotADirectory, UnsafeLink, type Chased } from './chase.ts';
 import { viaHandle } from './handles.ts';
+import { showReason } from './names.ts';
 
 /** A directory the storage step prepares, and how its messages name it. */
 export interface Target {
@@ -60,7 +61,7 @@ export function observe(target: Target, euid: number): Observation {
   } catch (error) {
     if (error instanceof UnsafeLink) throw cannot(target, `${error.message}; set ${target.variable} to the directory it leads to, or let only root write the directory that holds it`);
     if (error instanceof NotADirectory) throw cannot(target, error.message);
-    throw cannot(target, reason(error));
+    throw cannot(target, showReason(error));
   }
   try {
     const missing = chased.missing.map((_, i) => posix.join(chased.real, ...chased.missing.slice(0, i + 1)));

@@ -1,10 +1,10 @@
 // Re-owns what is not already right inside HLS_TEMP_DIR, through handles checked to be what was examined.
 
 import { constants, fchownSync, lchownSync, lstatSync, readFileSync, type Stats } from 'node:fs';
-import { errnoCode, reason } from '../errors.ts';
+import { errnoCode } from '../errors.ts';
 import { canChown, chownVerified } from './handles.ts';
 import { name, type Counts, type Job, type Place, type Task } from './jobs.ts';
-import type { Name } from './names.ts';
+import { showReason, type Name } from './names.ts';
 import { emptyOwnershipCounts, type OwnershipCounts } from './ownership-counts.ts';
 import { Walk, type Frame, type Skip, type Visitor } from './tree.ts';
 
@@ -55,14 +55,18 @@ export class Ownership implements Visitor {
   }
 
   visit(entry: Name, walk: Walk): Stats | undefined {
-    let stat: Stats;
+    const stat = this.look(entry, walk);
+    return stat !== undefined && this.examine(entry, stat, walk) ? stat : undefined;
+  }
+
+  /** lstat of entry `entry` of the working directory; undefined, counted and named, when it fails. */
+  look(entry: Name, walk: Walk): Stats | undefined {
     try {
-      stat = lstatSync(entry);
+      return lstatSync(entry);
     } catch (error) {
       this.failed(walk.path(entry), error);
       return undefined;
     }
-    return this.examine(entry, stat, walk) ? stat : undefined;
   }
 
   /** Counts one examined entry of the working directory and re-owns it if it differs; true for a directory to walk into. */
@@ -102,7 +106,7 @@ export class Ownership implements Visitor {
       return;
     }
     this.counts[why]++;
-    name(this.counts[PATHS[why]], why === 'unreadable' && error !== undefined ? `${path}: ${reason(error)}` : path);
+    name(this.counts[PATHS[why]], why === 'unreadable' && error !== undefined ? `${path}: ${showReason(error)}` : path);
   }
 
   private reown(entry: Name, stat: Stats, walk: Walk): void {
@@ -133,9 +137,9 @@ export class Ownership implements Visitor {
       return;
     }
     if (code === 'EPERM' && !(this.capable ??= this.mayChown())) throw new NotPermitted(`not permitted to give ${path} to ${uid}:${gid}`, { cause: error });
-    if (code === 'EINVAL' || code === 'EROFS') throw new NotPermitted(`cannot give ${path} to ${uid}:${gid}: ${reason(error)}`, { cause: error });
+    if (code === 'EINVAL' || code === 'EROFS') throw new NotPermitted(`cannot give ${path} to ${uid}:${gid}: ${showReason(error)}`, { cause: error });
     this.counts.refused++;
-    name(this.counts.refusedPaths, `${path}: ${reason(error)}`);
+    name(this.counts.refusedPaths, `${path}: ${showReason(error)}`);
   }
 
   private mayChown(): boolean {

@@ -115,7 +115,7 @@ export async function sweepStep(config: Config, out: Output, options: StepOption
   let sweep: SweepReport;
   try {
     sweep = await withinDir(observation.target, options.euid, (home) => sweepHere(place(home.fd, 'the sweep', options.stop), {
-      ageSeconds: config.values.HLS_GC_AGE_THRESHOLD, now: options.now, apply: !options.dryRun,
+      target: observation.target, ageSeconds: config.values.HLS_GC_AGE_THRESHOLD, now: options.now, apply: !options.dryRun,
       owners: isShared(home.stat.mode) ? [0, config.values.WWWUSER.id] : undefined, describeOwner: ownerOf(users),
     }, parallel({ progress, stop: options.stop })));
   } finally {

@@ -2,7 +2,8 @@
 
 import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
-import { BootstrapError, EXIT, errnoCode, reason } from '../errors.ts';
+import { BootstrapError, EXIT, errnoCode } from '../errors.ts';
+import { listNames, showReason, type Name } from './names.ts';
 import { chase, NotADirectory, UnsafeLink, type Chased } from './chase.ts';
 import { O_PATH, enterHandle, sameEntry, viaHandle } from './handles.ts';
 import { refuseSystemPath, type Target } from './observe.ts';
@@ -18,7 +19,16 @@ export interface Home {
 }
 
 export function storageError(target: Target, what: string, error: unknown): BootstrapError {
-  return new BootstrapError(EXIT.STORAGE, `cannot prepare ${target.variable} ${target.path}: ${what}: ${reason(error)}`, { cause: error });
+  return new BootstrapError(EXIT.STORAGE, `cannot prepare ${target.variable} ${target.path}: ${what}: ${showReason(error)}`, { cause: error });
+}
+
+/** What the directory holds (the working directory): one that cannot be listed cannot be prepared (exit 73). */
+export function listTop(target: Target): Name[] {
+  try {
+    return listNames();
+  } catch (error) {
+    throw storageError(target, 'cannot list it', error);
+  }
 }
 
 /** Follows the target's path as chase.ts does, naming the target in what it throws. */
@@ -77,18 +87,20 @@ export function createMissing(plan: StoragePlan, euid: number): string[] {
   return created;
 }
 
-/**
- * Runs `body` inside the directory, entered through a handle found as chase.ts finds it, whose
- * real path is checked once more (the kernel's own name for it). The working directory is put
- * back afterwards, through a handle too.
- */
-export async function withinDir<T>(target: Target, euid: number, body: (home: Home) => Promise<T>): Promise<T> {
-  const back = openSync('.', O_PATH | O_DIRECTORY);
-  let fd: number | undefined;
+/** Goes back to the working directory `back` held, and closes it. */
+function goBack(target: Target, back: number): void {
   try {
-    const chased = chaseTarget(target, euid);
-    fd = chased.fd;
-    if (chased.missing.length > 0) throw new BootstrapError(EXIT.STORAGE, `cannot prepare ${target.variable} ${target.path}: it does not exist`);
+    enterHandle(back);
+  } catch (error) {
+    throw storageError(target, 'cannot go back to the working directory', error);
+  } finally {
+    closeSync(back);
+  }
+}
+
+/** `body`, run in the directory entered through `fd`, which is checked once more and closed afterwards. */
+async function inside<T>(target: Target, fd: number, body: (home: Home) => Promise<T>): Promise<T> {
+  try {
     try {
       // Entering needs search permission only, as chdir does.
       enterHandle(fd);
@@ -98,11 +110,36 @@ export async function withinDir<T>(target: Target, euid: number, body: (home: Ho
     const real = process.cwd();
     refuseSystemPath(target, real);
     return await body({ fd, stat: fstatSync(fd), real });
+  } catch (error) {
+    // What one entry's failure costs is counted where it happens; one that gets here is the directory's own.
+    if (errnoCode(error) !== undefined && !(error instanceof BootstrapError)) throw storageError(target, 'cannot go on in it', error);
+    throw error;
   } finally {
-    enterHandle(back);
-    closeSync(back);
-    if (fd !== undefined) closeSync(fd);
+    closeSync(fd);
   }
+}
+
+/**
+ * Runs `body` inside the directory, entered through a handle found as chase.ts finds it, whose
+ * real path is checked once more (the kernel's own name for it). The working directory is put
+ * back afterwards, through a handle too.
+ */
+export async function withinDir<T>(target: Target, euid: number, body: (home: Home) => Promise<T>): Promise<T> {
+  const back = openSync('.', O_PATH | O_DIRECTORY);
+  let result: T;
+  try {
+    const chased = chaseTarget(target, euid);
+    if (chased.missing.length > 0) {
+      closeSync(chased.fd);
+      throw new BootstrapError(EXIT.STORAGE, `cannot prepare ${target.variable} ${target.path}: it does not exist`);
+    }
+    result = await inside(target, chased.fd, body);
+  } catch (error) {
+    goBack(target, back);
+    throw error;
+  }
+  goBack(target, back);
+  return result;
 }
 
 /** Gives the directory itself its owner and mode, through its handle. */
@@ -126,7 +163,7 @@ export function writeGitignore(plan: StoragePlan): true | false | string {
   } catch (error) {
     // Something by that name appeared since the plan was made: it stays.
     if (errnoCode(error) === 'EEXIST' || errnoCode(error) === 'ELOOP') return false;
-    return `could not write .gitignore: ${reason(error)}`;
+    return `could not write .gitignore: ${showReason(error)}`;
   }
   const written = fstatSync(fd);
   try {
@@ -143,7 +180,7 @@ export function writeGitignore(plan: StoragePlan): true | false | string {
     // Only the file this opened goes: the directory's owner may have put another in its place.
     const now = lstatSync('.gitignore', { throwIfNoEntry: false });
     if (now !== undefined && sameEntry(now, written)) unlinkSync('.gitignore');
-    return `could not write .gitignore: ${reason(error)}; nothing was left, the next start writes it`;
+    return `could not write .gitignore: ${showReason(error)}; nothing was left, the next start writes it`;
   } finally {
     closeSync(fd);
   }

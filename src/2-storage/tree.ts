@@ -41,14 +41,16 @@ export interface Visitor {
   skipped?(path: string, why: Skip, error?: unknown): void;
 }
 
-/** Why opening or entering a directory failed, when the walk can go on without it. */
+/** Why opening or entering a directory failed: any error of the kernel's costs that directory only, never the walk. */
 function skipFor(error: unknown): Skip | undefined {
-  switch (errnoCode(error)) {
+  const code = errnoCode(error);
+  switch (code) {
+    case undefined: return undefined;
     case 'ENOENT': return 'vanished';
     // A link or a file put in its place since it was examined.
     case 'ELOOP': case 'ENOTDIR': return 'changed';
-    case 'EACCES': case 'EPERM': case 'EMFILE': case 'ENFILE': return 'unreadable';
-    default: return undefined;
+    // EACCES, EPERM, EMFILE, EIO, ESTALE (a network filesystem), ...
+    default: return 'unreadable';
   }
 }
 
@@ -147,11 +149,36 @@ export class Walk {
   private close(visitor: Visitor): void {
     const frame = this.frames.pop();
     if (frame === undefined) return;
-    enterHandle(this.frames.at(-1)?.fd ?? this.home);
     try {
-      visitor.left?.(frame, this);
+      if (this.reenter(visitor)) visitor.left?.(frame, this);
+      // What `left` does by name in the parent must not happen in another directory.
+      else visitor.abandoned?.(frame);
     } finally {
       closeSync(frame.fd);
+    }
+  }
+
+  /**
+   * Enters the innermost open directory again; one that refuses (its owner took away search
+   * permission from a walk that is not root's) is given up with what it had left, and its parent
+   * entered instead. False when that happened.
+   */
+  private reenter(visitor: Visitor): boolean {
+    for (let again = true; ; again = false) {
+      const frame = this.frames.at(-1);
+      try {
+        enterHandle(frame?.fd ?? this.home);
+        return again;
+      } catch (error) {
+        if (frame === undefined || errnoCode(error) === undefined) throw error;
+        this.frames.pop();
+        visitor.skipped?.(this.path(frame.name), 'unreadable', error);
+        try {
+          visitor.abandoned?.(frame);
+        } finally {
+          closeSync(frame.fd);
+        }
+      }
     }
   }
 

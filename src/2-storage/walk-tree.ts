@@ -1,15 +1,15 @@
 // The ownership walk of HLS_TEMP_DIR: its top level here, then one top-level directory at a time, shared with helpers.
 
-import { fstatSync, lstatSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import type { Stop } from '../stop.ts';
 import { job, name, type Job, type Place } from './jobs.ts';
 import { fileMounts } from './mounts.ts';
-import { isStreamName, listNames, showName } from './names.ts';
+import { isStreamName, showName } from './names.ts';
 import { NotPermitted, OwnershipTask, type OwnershipCounts, type OwnershipOptions } from './ownership.ts';
 import { Pace, now } from './pace.ts';
 import { runJobs, type ParallelOptions } from './parallel.ts';
 import type { StoragePlan } from './plan.ts';
-import type { Home } from './top.ts';
+import { listTop, type Home } from './top.ts';
 import { Walk } from './tree.ts';
 
 export interface WalkReport {
@@ -54,7 +54,7 @@ export async function walkTree(plan: StoragePlan, home: Home, options: WalkOptio
   let stopped: string | undefined;
   let helpers = 0;
   try {
-    for (const entry of listNames()) {
+    for (const entry of listTop(plan.target)) {
       const pause = at.pace.tick();
       if (pause !== undefined) await pause;
       if (plan.walk !== 'stream-dirs') {
@@ -63,7 +63,8 @@ export async function walkTree(plan: StoragePlan, home: Home, options: WalkOptio
         continue;
       }
       // In a shared directory only the proxy's own stream directories, root's or WWWUSER's, are anyone's business.
-      const stat = isStreamName(entry) ? lstatSync(entry, { throwIfNoEntry: false }) : undefined;
+      if (!isStreamName(entry)) continue;
+      const stat = visitor.look(entry, top);
       if (stat?.isDirectory() !== true) continue;
       if (stat.uid !== 0 && stat.uid !== plan.owner.uid) {
         counts.foreign++;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { trustedLink } from '../../src/2-storage/chase.ts';
 import { canChown } from '../../src/2-storage/handles.ts';
 import { mountId, mountPointsInside } from '../../src/2-storage/mounts.ts';
-import { isStreamName, showName, showPath } from '../../src/2-storage/names.ts';
+import { isStreamName, showName, showPath, showReason } from '../../src/2-storage/names.ts';
 import type { Observation } from '../../src/2-storage/observe.ts';
 import { describePlan, isShared, planStorage } from '../../src/2-storage/plan.ts';
 import { permits, reachProblem, type Access } from '../../src/2-storage/reach.ts';
@@ -170,4 +170,12 @@ test('a link on the way is followed only where no one but root (or this process\
     ['a third user\'s 0755, not root', dir(999, 0o755), link(999), 1000, false],
   ];
   for (const [name, d, l, euid, expected] of cases) assert.equal(trustedLink(d, l, euid), expected, name);
+});
+
+test('why a system call failed is shown without the path it names, also for an errno Node has no name for, and never with a control character', () => {
+  const system = (message: string, errno: number, code: string): Error => Object.assign(new Error(message), { errno, code, syscall: 'open' });
+  assert.equal(showReason(system('EIO: i/o error, open \'x\n   ✅ forged\'', -5, 'EIO')), 'i/o error (EIO)');
+  assert.equal(showReason(system('Unknown system error -116: Unknown system error -116, open \'x\n   ✅ forged\'', -116, 'Unknown system error -116')), 'system error ESTALE');
+  assert.equal(showReason(system('Unknown system error -9999: Unknown system error -9999, open \'x\'', -9999, 'Unknown system error -9999')), 'system error 9999');
+  assert.equal(showReason(new Error('a\nb\u009b')), 'a\\x0ab\\xc2\\x9b');
 });
