@@ -2,7 +2,8 @@
 
 import { fstatSync } from 'node:fs';
 import type { Stop } from '../stop.ts';
-import { job, name, type Job, type Place } from './jobs.ts';
+import { job, name, type Job, type Place, type TaskSpec } from './jobs.ts';
+import { TreeLock, type LockState } from './lock.ts';
 import { fileMounts } from './mounts.ts';
 import { isStreamName, showName } from './names.ts';
 import { NotPermitted, OwnershipTask, type OwnershipCounts, type OwnershipOptions } from './ownership.ts';
@@ -46,7 +47,10 @@ export async function walkTree(plan: StoragePlan, home: Home, options: WalkOptio
   const started = now();
   const at = place(home.fd, plan.target.step, options.stop);
   const ownership: OwnershipOptions = { uid: plan.owner.uid, gid: plan.owner.gid, dev: at.homeStat.dev, apply: options.apply, fileMounts: fileMounts(home.real) };
-  const task = new OwnershipTask(ownership);
+  // Taken only once a directory only root can write needs a change, or helpers start.
+  const lock = options.apply ? new TreeLock(home.fd) : undefined;
+  const locked = (): LockState => lock?.get() ?? 'none';
+  const task = new OwnershipTask(ownership, locked);
   const { visitor, counts } = task;
   const top = new Walk(at.home, at.homeStat, at.pace);
   const describe = options.describeOwner ?? ((uid: number) => `uid ${uid}`);
@@ -71,12 +75,15 @@ export async function walkTree(plan: StoragePlan, home: Home, options: WalkOptio
         name(counts.foreignPaths, `${showName(entry)} (${describe(stat.uid)})`);
       } else if (visitor.examine(entry, stat, top)) jobs.push(job(entry, stat));
     }
-    const report = await runJobs(jobs, task, { kind: 'own', options: ownership }, { ...parallel(options), at });
+    const spec = (): TaskSpec => ({ kind: 'own', options: { ...ownership, lock: locked() } });
+    const report = await runJobs(jobs, task, spec, { ...parallel(options), at, inherit: () => lock?.descriptor() });
     helpers = report.helpers;
     stopped = report.problems[0]?.error;
   } catch (error) {
     if (!(error instanceof NotPermitted)) throw error;
     stopped = error.message;
+  } finally {
+    lock?.release();
   }
   return { counts, helpers, seconds: (now() - started) / 1000, stopped };
 }

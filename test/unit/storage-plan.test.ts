@@ -1,10 +1,13 @@
 // Unit tests of the storage step's pure parts: planning, names shown as bytes, who can reach the directory, temporary names.
 
 import assert from 'node:assert/strict';
+import { closeSync, constants, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename } from 'node:path';
 import { test } from 'node:test';
 import { trustedLink } from '../../src/2-storage/chase.ts';
 import { canChown } from '../../src/2-storage/handles.ts';
+import { TreeLock } from '../../src/2-storage/lock.ts';
 import { mountId, mountPointsInside } from '../../src/2-storage/mounts.ts';
 import { isStreamName, showName, showPath, showReason } from '../../src/2-storage/names.ts';
 import type { Observation } from '../../src/2-storage/observe.ts';
@@ -178,4 +181,25 @@ test('why a system call failed is shown without the path it names, also for an e
   assert.equal(showReason(system('Unknown system error -116: Unknown system error -116, open \'x\n   ✅ forged\'', -116, 'Unknown system error -116')), 'system error ESTALE');
   assert.equal(showReason(system('Unknown system error -9999: Unknown system error -9999, open \'x\'', -9999, 'Unknown system error -9999')), 'system error 9999');
   assert.equal(showReason(new Error('a\nb\u009b')), 'a\\x0ab\\xc2\\x9b');
+});
+
+test('the lock on the tree: flock(1) says 0, held; 1, another holds it; anything else or nothing, no one can; asked once, kept only while held', () => {
+  const home = openSync(tmpdir(), constants.O_DIRECTORY | 0o10000000);
+  try {
+    for (const [status, state] of [[0, 'held'], [1, 'busy'], [64, 'none'], [undefined, 'none']] as const) {
+      let runs = 0;
+      const lock = new TreeLock(home, () => {
+        runs++;
+        return status;
+      });
+      assert.equal(lock.get(), state);
+      assert.equal(lock.get(), state);
+      assert.equal(runs, 1);
+      assert.equal(lock.descriptor() !== undefined, state === 'held');
+      lock.release();
+      assert.equal(lock.descriptor(), undefined);
+    }
+  } finally {
+    closeSync(home);
+  }
 });
