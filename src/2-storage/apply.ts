@@ -74,11 +74,11 @@ function checkReach(plan: StoragePlan, home: Home, options: ApplyOptions): void 
  */
 export async function applyStorage(plan: StoragePlan, options: ApplyOptions): Promise<StorageResult> {
   const warnings: string[] = [];
-  const created = options.apply ? createMissing(plan) : [];
+  const created = options.apply ? createMissing(plan, options.euid) : [];
   if (!options.apply && plan.walk === 'none') {
     return { created, chowned: false, chmodded: false, now: undefined, gitignoreWritten: false, sweep: undefined, walk: undefined, warnings };
   }
-  return withinDir(plan.target, async (home) => {
+  return withinDir(plan.target, options.euid, async (home) => {
     let chowned = false;
     let chmodded = false;
     let gitignoreWritten = false;
@@ -96,7 +96,7 @@ export async function applyStorage(plan: StoragePlan, options: ApplyOptions): Pr
     // A directory just created holds nothing to sweep or re-own.
     const fresh = plan.walk === 'none';
     const sweep = fresh || options.sweep === undefined ? undefined : await sweepHere(place(home.fd, 'the sweep', options.stop), {
-      ...options.sweep, apply: options.apply, owners: plan.shared ? [0, plan.owner.uid] : undefined,
+      ...options.sweep, target: plan.target, apply: options.apply, owners: plan.shared ? [0, plan.owner.uid] : undefined,
       ...(options.describeOwner ? { describeOwner: options.describeOwner } : {}),
     }, parallel(options));
     const walk = fresh ? undefined : await walkTree(plan, home, options);

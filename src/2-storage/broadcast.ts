@@ -20,8 +20,8 @@ export function ownBroadcastDir(config: Config): boolean {
 }
 
 /** Refuses, before any step runs, a broadcast directory whose links lead into a system directory or that a file blocks. */
-export function checkBroadcast(config: Config): void {
-  if (ownBroadcastDir(config)) observe(broadcastTarget(config));
+export function checkBroadcast(config: Config, euid = process.geteuid?.() ?? 0): void {
+  if (ownBroadcastDir(config)) observe(broadcastTarget(config), euid);
 }
 
 /** The broadcast directory's own thresholds: a warning below HLS_BROADCAST_DISK_WARN_MB and never critical, as upstream; inodes as HLS_TEMP_DIR's. */
@@ -77,7 +77,7 @@ export async function broadcastStep(config: Config, out: Output, options: StepOp
     out.info('   The same directory as HLS_TEMP_DIR: prepared and measured above');
     out.record('broadcast', { path: dir, same_as_hls_temp_dir: true });
   } else {
-    const prepared = await prepareDirectory(observe(broadcastTarget(config)), config, out, { ...options, sweep: false });
+    const prepared = await prepareDirectory(observe(broadcastTarget(config), options.euid), config, out, { ...options, sweep: false });
     out.record('broadcast', { ...prepared, disk: await checkSpace(config, out, options.cwd) });
   }
   out.info(out.paint.ok('✅ Broadcast storage configured'));

@@ -8,6 +8,7 @@ import { fstatSync, readFileSync, writeSync } from 'node:fs';
 import { enterHandle } from './handles.ts';
 import { fromWire, HELPER_HOME_FD, type Counts, type HelperFailure, type HelperInput, type HelperResult, type Task, type TaskSpec } from './jobs.ts';
 import { NotPermitted, OwnershipTask, type OwnershipOptions } from './ownership.ts';
+import { showReason } from './names.ts';
 import { now, Pace, Stopped } from './pace.ts';
 import { SweepTask, type SweepOptions } from './sweep-task.ts';
 
@@ -57,7 +58,8 @@ async function main(): Promise<HelperResult> {
     }
     return { ok: true, counts: task.counts };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // Without the path a system error names: the parent logs this line, and a name may hold anything.
+    const message = showReason(error);
     return task === undefined
       ? { ok: false, error: message, failure: failure(error) }
       : { ok: false, error: message, failure: failure(error), counts: task.counts };

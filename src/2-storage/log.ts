@@ -47,6 +47,7 @@ export function walkSummary(walk: WalkReport, dryRun: boolean): string {
     c.unreadable > 0 ? plural(c.unreadable, 'unreadable directory', 'unreadable directories') : '',
     c.changed > 0 ? `${plural(c.changed, 'entry', 'entries')} that changed under the walk` : '',
     c.refused > 0 ? `${plural(c.refused, 'entry', 'entries')} the kernel would not re-own` : '',
+    c.busy > 0 ? `${plural(c.busy, 'directory only root can write', 'directories only root can write')}, left to another start walking this directory` : '',
   ].filter(Boolean);
   const changed = dryRun ? `would re-own ${c.reowned}` : `re-owned ${c.reowned}`;
   const time = `${walk.seconds.toFixed(2)} s${walk.helpers > 0 ? `, ${walk.helpers + 1} processes` : ''}`;
@@ -60,6 +61,7 @@ function logWalkPaths(walk: WalkReport, out: Output): void {
   if (c.hardlinks > 0) out.warn(`   ⚠️  Hard-linked files not re-owned: ${named(c.hardlinkPaths, c.hardlinks)}`);
   if (c.refused > 0) out.warn(`   ⚠️  Not re-owned, the kernel refused: ${named(c.refusedPaths, c.refused)}`);
   if (c.unreadable > 0) out.warn(`   ⚠️  Could not be entered or read: ${named(c.unreadablePaths, c.unreadable)}`);
+  if (c.busy > 0) out.info(`   Left to the start that holds the lock on the directory (another replica?), which re-owns them: ${named(c.busyPaths, c.busy)}`);
   if (c.changed > 0) out.warn(`   ⚠️  Changed while the walk examined them, left alone: ${named(c.changedPaths, c.changed)}`);
   if (c.foreign > 0) out.info(`   Left alone, other users' stream directories in a shared directory: ${named(c.foreignPaths, c.foreign)}`);
   if (c.vanished > 0) out.info(`   Vanished while the walk ran: ${named(c.vanishedPaths, c.vanished)}`);

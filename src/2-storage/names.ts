@@ -2,6 +2,8 @@
 
 import { isUtf8 } from 'node:buffer';
 import { readdirSync } from 'node:fs';
+import { constants } from 'node:os';
+import { reason } from '../errors.ts';
 
 /** A name in a directory: a string where it is valid UTF-8 (Node is fastest with those), else its bytes. */
 export type Name = string | Buffer;
@@ -74,6 +76,25 @@ export function showName(name: Name): string {
 /** A path from its names, each shown as `showName` shows it. */
 export function showPath(names: readonly Name[]): string {
   return names.map(showName).join('/');
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
+
+/**
+ * Why a system call failed, for the log: never the path it names (the caller shows that escaped),
+ * also for an errno Node has no name for (ESTALE, from a network filesystem), and no control
+ * character.
+ */
+export function showReason(error: unknown): string {
+  // Node's own system errors: they carry the call (and the path) they failed in.
+  const errno = error instanceof Error && 'syscall' in error && 'errno' in error && typeof error.errno === 'number' ? error.errno : undefined;
+  let text = reason(error);
+  if (errno !== undefined && !/ \(E[A-Z0-9]+\)$/.test(text)) {
+    const name = Object.entries(constants.errno).find(([, n]) => n === -errno)?.[0];
+    text = `system error ${name ?? String(-errno)}`;
+  }
+  return text.replace(CONTROLS, (c) => hex(Buffer.from(c)));
 }
 
 /** "1 entry", "2 entries". */

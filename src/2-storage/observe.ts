@@ -1,9 +1,12 @@
 // Looks at a directory to prepare (HLS_TEMP_DIR, HLS_BROADCAST_DIR) without changing anything: what exists, what is missing, where links lead.
 
-import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync } from 'node:fs';
 import { posix } from 'node:path';
 import { systemPathProblem } from '../1-config/parse.ts';
-import { BootstrapError, EXIT, errnoCode, reason } from '../errors.ts';
+import { BootstrapError, EXIT } from '../errors.ts';
+import { chase, NotADirectory, UnsafeLink, type Chased } from './chase.ts';
+import { viaHandle } from './handles.ts';
+import { showReason } from './names.ts';
 
 /** A directory the storage step prepares, and how its messages name it. */
 export interface Target {
@@ -45,36 +48,30 @@ export function refuseSystemPath(target: Target, real: string): void {
   }
 }
 
-/** Observes `target`. Throws 73 when a file blocks it, 78 when links lead to a system directory. */
-export function observe(target: Target): Observation {
+/**
+ * Observes `target` by handles, as `euid` would reach it (see chase.ts). Throws 73 when a file
+ * blocks it or a link on the way is one another user could have planted, 78 when links lead to a
+ * system directory.
+ */
+export function observe(target: Target, euid: number): Observation {
   const { path } = target;
-  const missing: string[] = [];
-  let existing = path;
-  let found: Stats;
-  for (;;) {
-    try {
-      found = statSync(existing);
-      if (!found.isDirectory()) throw cannot(target, `${existing} exists and is not a directory`);
-      break;
-    } catch (error) {
-      if (error instanceof BootstrapError) throw error;
-      // ENOTDIR: a file stands where a directory should; going up finds it and says so.
-      const code = errnoCode(error);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw cannot(target, `${existing}: ${reason(error)}`);
-      missing.unshift(existing);
-      existing = posix.dirname(existing);
-    }
-  }
-  const resolved = realpathSync(existing);
-  const real = missing.length === 0 ? resolved : posix.join(resolved, posix.relative(existing, path));
-  refuseSystemPath(target, real);
-  if (missing.length > 0) return { target, path, real, missing, current: undefined, hasGitignore: false };
-
-  let hasGitignore = true;
+  let chased: Chased;
   try {
-    lstatSync(posix.join(path, '.gitignore'));
-  } catch {
-    hasGitignore = false;
+    chased = chase(path, euid);
+  } catch (error) {
+    if (error instanceof UnsafeLink) throw cannot(target, `${error.message}; set ${target.variable} to the directory it leads to, or let only root write the directory that holds it`);
+    if (error instanceof NotADirectory) throw cannot(target, error.message);
+    throw cannot(target, showReason(error));
   }
-  return { target, path, real, missing, current: { uid: found.uid, gid: found.gid, mode: found.mode & 0o7777 }, hasGitignore };
+  try {
+    const missing = chased.missing.map((_, i) => posix.join(chased.real, ...chased.missing.slice(0, i + 1)));
+    const real = missing.at(-1) ?? chased.real;
+    refuseSystemPath(target, real);
+    if (missing.length > 0) return { target, path, real, missing, current: undefined, hasGitignore: false };
+    const found = chased.stat;
+    const hasGitignore = lstatSync(`${viaHandle(chased.fd)}/.gitignore`, { throwIfNoEntry: false }) !== undefined;
+    return { target, path, real, missing, current: { uid: found.uid, gid: found.gid, mode: found.mode & 0o7777 }, hasGitignore };
+  } finally {
+    closeSync(chased.fd);
+  }
 }

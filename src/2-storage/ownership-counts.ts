@@ -22,6 +22,8 @@ export interface OwnershipCounts {
   changed: number;
   /** Entries the kernel would not re-own (an immutable file, say), each with the reason. */
   refused: number;
+  /** Directories only root can write, left as they are: another start walking the tree holds its lock, and re-owns them. */
+  busy: number;
   /** Paths from HLS_TEMP_DIR, escaped, a few of each kind. */
   hardlinkPaths: string[];
   foreignPaths: string[];
@@ -29,11 +31,12 @@ export interface OwnershipCounts {
   unreadablePaths: string[];
   changedPaths: string[];
   refusedPaths: string[];
+  busyPaths: string[];
 }
 
 export function emptyOwnershipCounts(): OwnershipCounts {
   return {
-    checked: 0, reowned: 0, symlinks: 0, hardlinks: 0, otherFilesystem: 0, devices: 0, foreign: 0, vanished: 0, unreadable: 0, changed: 0, refused: 0,
-    hardlinkPaths: [], foreignPaths: [], vanishedPaths: [], unreadablePaths: [], changedPaths: [], refusedPaths: [],
+    checked: 0, reowned: 0, symlinks: 0, hardlinks: 0, otherFilesystem: 0, devices: 0, foreign: 0, vanished: 0, unreadable: 0, changed: 0, refused: 0, busy: 0,
+    hardlinkPaths: [], foreignPaths: [], vanishedPaths: [], unreadablePaths: [], changedPaths: [], refusedPaths: [], busyPaths: [],
   };
 }

@@ -18,6 +18,8 @@ export interface ParallelOptions {
   readonly progress?: (checked: number) => void;
   /** Stop requests: the helpers are told at once (the walk here stops at its next pause). */
   readonly onStop?: (listener: () => void) => () => void;
+  /** A descriptor the helpers inherit, asked as they start: the lock on the tree, which they work under. */
+  readonly inherit?: () => number | undefined;
 }
 
 /** Start helpers once the walk has run this long and this many jobs remain... */
@@ -42,7 +44,7 @@ function split<T>(items: readonly T[], parts: number): T[][] {
 }
 
 /** Runs every job, with the working directory at HLS_TEMP_DIR throughout; counts end up in `task.counts`. */
-export async function runJobs<C extends Counts>(jobs: readonly Job[], task: Task<C>, spec: TaskSpec, options: ParallelOptions): Promise<ParallelReport> {
+export async function runJobs<C extends Counts>(jobs: readonly Job[], task: Task<C>, spec: TaskSpec | (() => TaskSpec), options: ParallelOptions): Promise<ParallelReport> {
   const { at } = options;
   const maxHelpers = options.maxHelpers ?? Math.min(availableParallelism() - 1, 3);
   const queue = [...jobs];
@@ -65,7 +67,9 @@ export async function runJobs<C extends Counts>(jobs: readonly Job[], task: Task
         const share = Math.floor(((queue.length - keep) * maxHelpers) / (maxHelpers + 1));
         if (share >= maxHelpers) {
           const given = queue.splice(queue.length - share, share);
-          for (const run of split(given, maxHelpers)) helpers.push(startHelper(at.home, spec, run, report));
+          const what = typeof spec === 'function' ? spec() : spec;
+          const inherit = options.inherit?.();
+          for (const run of split(given, maxHelpers)) helpers.push(startHelper(at.home, what, run, report, inherit));
         }
       }
       const next = queue.shift();

@@ -24,10 +24,11 @@ function helperPath(): string {
   return fileURLToPath(new URL(file, import.meta.url));
 }
 
-/** Starts a helper on `jobs`; it inherits HLS_TEMP_DIR's handle `home` as descriptor 3. */
-export function startHelper(home: number, spec: TaskSpec, jobs: readonly Job[], onProgress: () => void): Helper {
+/** Starts a helper on `jobs`; it inherits HLS_TEMP_DIR's handle `home` as descriptor 3, and `inherit`, if any, as 4. */
+export function startHelper(home: number, spec: TaskSpec, jobs: readonly Job[], onProgress: () => void, inherit?: number): Helper {
   const stdio: StdioOptions = ['pipe', 'pipe', 'inherit'];
   stdio[HELPER_HOME_FD] = home;
+  if (inherit !== undefined) stdio[HELPER_HOME_FD + 1] = inherit;
   const child = spawn(process.execPath, ['--', helperPath()], { stdio, env: {} });
   let result: HelperResult | undefined;
   let exited = false;

@@ -97,12 +97,12 @@ export async function prepareDirectory(observed: Observation, config: Config, ou
 export async function storageStep(config: Config, out: Output, options: StepOptions): Promise<void> {
   const off = sweepOff(config);
   if (off !== undefined) out.info(`   Sweep skipped: ${off}`);
-  out.record('storage', await prepareDirectory(observe(hlsTarget(config)), config, out, { ...options, sweep: off === undefined }));
+  out.record('storage', await prepareDirectory(observe(hlsTarget(config), options.euid), config, out, { ...options, sweep: off === undefined }));
 }
 
 /** `hls-bootstrap sweep`: the sweep alone, by hand or from cron, whatever HLS_STARTUP_SWEEP says. */
 export async function sweepStep(config: Config, out: Output, options: StepOptions): Promise<void> {
-  const observation = observe(hlsTarget(config));
+  const observation = observe(hlsTarget(config), options.euid);
   if (observation.current === undefined) {
     out.info(`   Nothing to sweep: ${config.values.HLS_TEMP_DIR} does not exist`);
     out.record('sweep', { path: config.values.HLS_TEMP_DIR, exists: false });
@@ -114,8 +114,8 @@ export async function sweepStep(config: Config, out: Output, options: StepOption
   };
   let sweep: SweepReport;
   try {
-    sweep = await withinDir(observation.target, (home) => sweepHere(place(home.fd, 'the sweep', options.stop), {
-      ageSeconds: config.values.HLS_GC_AGE_THRESHOLD, now: options.now, apply: !options.dryRun,
+    sweep = await withinDir(observation.target, options.euid, (home) => sweepHere(place(home.fd, 'the sweep', options.stop), {
+      target: observation.target, ageSeconds: config.values.HLS_GC_AGE_THRESHOLD, now: options.now, apply: !options.dryRun,
       owners: isShared(home.stat.mode) ? [0, config.values.WWWUSER.id] : undefined, describeOwner: ownerOf(users),
     }, parallel({ progress, stop: options.stop })));
   } finally {

@@ -5,10 +5,10 @@
 // by what is left in it, not by the sweep's own partial work.
 
 import { futimesSync, lstatSync, rmdirSync, unlinkSync, type Stats } from 'node:fs';
-import { errnoCode, reason } from '../errors.ts';
+import { errnoCode } from '../errors.ts';
 import type { Identity } from './handles.ts';
 import type { Job } from './jobs.ts';
-import type { Name } from './names.ts';
+import { showReason, type Name } from './names.ts';
 import type { SweepOptions } from './sweep-counts.ts';
 import type { Frame, Skip, Visitor, Walk } from './tree.ts';
 
@@ -54,7 +54,8 @@ export class Scan implements Visitor {
   }
 
   skipped(path: string, why: Skip, error?: unknown): void {
-    if (why !== 'vanished') throw new Error(`${path}: ${error === undefined ? 'it changed while it was examined' : reason(error)}`);
+    if (why === 'mount') throw new Keep('mount');
+    if (why !== 'vanished') throw new Error(`${path}: ${error === undefined ? 'it changed while it was examined' : showReason(error)}`);
   }
 }
 
@@ -105,11 +106,12 @@ export class Remove implements Visitor {
   }
 
   skipped(path: string, why: Skip, error?: unknown): void {
-    if (why !== 'vanished') this.fail(path, error ?? new Error('it changed while it was removed'));
+    if (why === 'mount') this.failure ??= `${path}: another filesystem is mounted there`;
+    else if (why !== 'vanished') this.fail(path, error ?? new Error('it changed while it was removed'));
   }
 
   private fail(path: string, error: unknown): void {
-    this.failure ??= `${path}: ${reason(error)}`;
+    this.failure ??= `${path}: ${showReason(error)}`;
   }
 
   private restore(frame: Frame): void {

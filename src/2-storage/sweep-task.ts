@@ -1,9 +1,8 @@
 // The sweep of one stale stream directory: judge its age by its newest entry, then remove it, or leave it as it was.
 
-import { reason } from '../errors.ts';
 import { Interrupted } from '../stop.ts';
 import { name, type Counts, type Job, type Place, type Task } from './jobs.ts';
-import { plural, showName } from './names.ts';
+import { plural, showName, showReason } from './names.ts';
 import { Stopped } from './pace.ts';
 import { emptySweepCounts, futureNote, type SweepCounts, type SweepOptions } from './sweep-counts.ts';
 import { Keep, Remove, Scan } from './sweep-passes.ts';
@@ -34,7 +33,7 @@ export class SweepTask implements Task<SweepCounts & Counts> {
       if (isStop(error)) throw error;
       if (!(error instanceof Keep)) {
         c.other++;
-        c.failures.push(`${shown}: ${reason(error)}`);
+        c.failures.push(`${shown}: ${showReason(error)}`);
       } else if (error.why === 'young') c.young++;
       else if (error.why === 'future') {
         c.future++;
@@ -52,7 +51,7 @@ export class SweepTask implements Task<SweepCounts & Counts> {
         await new Walk(at.home, at.homeStat, at.pace).run(j.name, j.stat, remove);
       } catch (error) {
         if (isStop(error)) throw error;
-        remove.failure ??= reason(error);
+        remove.failure ??= showReason(error);
       }
       if (remove.failure !== undefined) {
         c.other++;

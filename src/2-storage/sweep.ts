@@ -6,18 +6,22 @@
 // it goes, with its contents. The walk is the ownership walk's: directories entered by verified
 // handles, never a link followed, never another filesystem entered.
 
-import { lstatSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { job, name, type Job, type Place } from './jobs.ts';
-import { isStreamName, listNames, showName } from './names.ts';
+import { isStreamName, showName, showReason } from './names.ts';
+import type { Target } from './observe.ts';
 import { now } from './pace.ts';
 import { runJobs, type ParallelOptions } from './parallel.ts';
 import { futureNote, type SweepCounts, type SweepOptions } from './sweep-counts.ts';
 import { SweepTask } from './sweep-task.ts';
+import { listTop } from './top.ts';
 
 /** An mtime up to this far past the clock is taken as now: another machine's clock may run a little fast. */
 export const FUTURE_SLACK_MS = 60_000;
 
 export interface SweepRequest {
+  /** The directory swept, as messages name it. */
+  readonly target: Target;
   readonly ageSeconds: number;
   /** Milliseconds since the epoch. */
   readonly now: number;
@@ -47,11 +51,19 @@ export async function sweepHere(at: Place, request: SweepRequest, run: Omit<Para
   const task = new SweepTask(options);
   const c = task.counts;
   const jobs: Job[] = [];
-  for (const entry of listNames()) {
+  for (const entry of listTop(request.target)) {
     if (!isStreamName(entry)) continue;
-    const stat = lstatSync(entry, { throwIfNoEntry: false });
-    if (stat === undefined) continue;
     const shown = showName(entry);
+    let stat: Stats | undefined;
+    try {
+      stat = lstatSync(entry, { throwIfNoEntry: false });
+    } catch (error) {
+      // One entry the kernel cannot even describe (EIO) is that entry's failure, not the sweep's.
+      c.other++;
+      c.failures.push(`${shown}: ${showReason(error)}; kept`);
+      continue;
+    }
+    if (stat === undefined) continue;
     // A link named like a stream directory is not one: never followed, never counted as one.
     if (!stat.isDirectory()) c.notDirectory++;
     else if (stat.dev !== options.dev) {

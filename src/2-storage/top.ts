@@ -1,12 +1,15 @@
 // The directory itself (HLS_TEMP_DIR, HLS_BROADCAST_DIR): its missing parents created 0755 whatever the umask, entered by handle, owned, given a .gitignore.
 
 import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, unlinkSync, writeSync, type Stats } from 'node:fs';
-import { BootstrapError, EXIT, errnoCode, reason } from '../errors.ts';
-import { O_PATH, enterHandle, openDirectory, sameEntry, viaHandle } from './handles.ts';
+import { posix } from 'node:path';
+import { BootstrapError, EXIT, errnoCode } from '../errors.ts';
+import { listNames, showReason, type Name } from './names.ts';
+import { chase, NotADirectory, UnsafeLink, type Chased } from './chase.ts';
+import { O_PATH, enterHandle, sameEntry, viaHandle } from './handles.ts';
 import { refuseSystemPath, type Target } from './observe.ts';
 import { GITIGNORE, type StoragePlan } from './plan.ts';
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
 
 /** The directory as the walk holds it: a handle, what it was when opened, and the kernel's path for it. */
 export interface Home {
@@ -16,47 +19,90 @@ export interface Home {
 }
 
 export function storageError(target: Target, what: string, error: unknown): BootstrapError {
-  return new BootstrapError(EXIT.STORAGE, `cannot prepare ${target.variable} ${target.path}: ${what}: ${reason(error)}`, { cause: error });
+  return new BootstrapError(EXIT.STORAGE, `cannot prepare ${target.variable} ${target.path}: ${what}: ${showReason(error)}`, { cause: error });
 }
 
-/** Creates the planned directories, outermost first; those it creates get 0755, whatever the umask. Returns them. */
-export function createMissing(plan: StoragePlan): string[] {
+/** What the directory holds (the working directory): one that cannot be listed cannot be prepared (exit 73). */
+export function listTop(target: Target): Name[] {
+  try {
+    return listNames();
+  } catch (error) {
+    throw storageError(target, 'cannot list it', error);
+  }
+}
+
+/** Follows the target's path as chase.ts does, naming the target in what it throws. */
+function chaseTarget(target: Target, euid: number): Chased {
+  try {
+    return chase(target.path, euid);
+  } catch (error) {
+    if (error instanceof UnsafeLink || error instanceof NotADirectory) throw storageError(target, 'on the way to it', error);
+    throw storageError(target, 'cannot reach it', error);
+  }
+}
+
+/**
+ * Creates the directories the path lacks, outermost first, each in the handle of the one before
+ * (a link swapped in for one of them since is never followed); those it creates get 0755, whatever
+ * the umask. Returns them.
+ */
+export function createMissing(plan: StoragePlan, euid: number): string[] {
+  if (plan.create.length === 0) return [];
+  const chased = chaseTarget(plan.target, euid);
   const created: string[] = [];
-  for (const dir of plan.create) {
-    try {
-      mkdirSync(dir, 0o755);
-    } catch (error) {
-      if (errnoCode(error) === 'EEXIST') continue;
-      throw storageError(plan.target, `cannot create ${dir}`, error);
-    }
-    created.push(dir);
-    // umask 077 would leave it 0700 root, which the proxy's user cannot pass through.
-    try {
-      const fd = openDirectory(dir);
+  let parent = chased.fd;
+  let path = chased.real;
+  try {
+    for (const name of chased.missing) {
+      path = posix.join(path, name);
+      const at = `${viaHandle(parent)}/${name}`;
+      let made = true;
+      try {
+        mkdirSync(at, 0o755);
+      } catch (error) {
+        if (errnoCode(error) !== 'EEXIST') throw storageError(plan.target, `cannot create ${path}`, error);
+        made = false;
+      }
+      let fd: number;
+      try {
+        fd = openSync(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      } catch (error) {
+        // Another process put something else there since it was looked at: a link is not followed.
+        throw storageError(plan.target, `cannot create ${path}`, error);
+      }
+      closeSync(parent);
+      parent = fd;
+      if (!made) continue;
+      created.push(path);
+      // umask 077 would leave it 0700 root, which the proxy's user cannot pass through.
       try {
         if ((fstatSync(fd).mode & 0o7777) !== 0o755) fchmodSync(fd, 0o755);
-      } finally {
-        closeSync(fd);
+      } catch (error) {
+        throw storageError(plan.target, `cannot set the mode of ${path}`, error);
       }
-    } catch (error) {
-      throw storageError(plan.target, `cannot set the mode of ${dir}`, error);
     }
+  } finally {
+    closeSync(parent);
   }
   return created;
 }
 
-/**
- * Runs `body` inside the directory, entered through a handle whose real path is checked once more
- * (the kernel's own name for it: no link swapped in since can hide a system path). The working
- * directory is put back afterwards, through a handle too.
- */
-export async function withinDir<T>(target: Target, body: (home: Home) => Promise<T>): Promise<T> {
-  const back = openSync('.', O_PATH | O_DIRECTORY);
-  let fd: number | undefined;
+/** Goes back to the working directory `back` held, and closes it. */
+function goBack(target: Target, back: number): void {
+  try {
+    enterHandle(back);
+  } catch (error) {
+    throw storageError(target, 'cannot go back to the working directory', error);
+  } finally {
+    closeSync(back);
+  }
+}
+
+/** `body`, run in the directory entered through `fd`, which is checked once more and closed afterwards. */
+async function inside<T>(target: Target, fd: number, body: (home: Home) => Promise<T>): Promise<T> {
   try {
     try {
-      // O_PATH: entering needs search permission only, as chdir does; a link as the directory itself is followed, as configured.
-      fd = openSync(target.path, O_PATH | O_DIRECTORY);
+      // Entering needs search permission only, as chdir does.
       enterHandle(fd);
     } catch (error) {
       throw storageError(target, 'cannot enter it', error);
@@ -64,11 +110,36 @@ export async function withinDir<T>(target: Target, body: (home: Home) => Promise
     const real = process.cwd();
     refuseSystemPath(target, real);
     return await body({ fd, stat: fstatSync(fd), real });
+  } catch (error) {
+    // What one entry's failure costs is counted where it happens; one that gets here is the directory's own.
+    if (errnoCode(error) !== undefined && !(error instanceof BootstrapError)) throw storageError(target, 'cannot go on in it', error);
+    throw error;
   } finally {
-    enterHandle(back);
-    closeSync(back);
-    if (fd !== undefined) closeSync(fd);
+    closeSync(fd);
   }
+}
+
+/**
+ * Runs `body` inside the directory, entered through a handle found as chase.ts finds it, whose
+ * real path is checked once more (the kernel's own name for it). The working directory is put
+ * back afterwards, through a handle too.
+ */
+export async function withinDir<T>(target: Target, euid: number, body: (home: Home) => Promise<T>): Promise<T> {
+  const back = openSync('.', O_PATH | O_DIRECTORY);
+  let result: T;
+  try {
+    const chased = chaseTarget(target, euid);
+    if (chased.missing.length > 0) {
+      closeSync(chased.fd);
+      throw new BootstrapError(EXIT.STORAGE, `cannot prepare ${target.variable} ${target.path}: it does not exist`);
+    }
+    result = await inside(target, chased.fd, body);
+  } catch (error) {
+    goBack(target, back);
+    throw error;
+  }
+  goBack(target, back);
+  return result;
 }
 
 /** Gives the directory itself its owner and mode, through its handle. */
@@ -92,7 +163,7 @@ export function writeGitignore(plan: StoragePlan): true | false | string {
   } catch (error) {
     // Something by that name appeared since the plan was made: it stays.
     if (errnoCode(error) === 'EEXIST' || errnoCode(error) === 'ELOOP') return false;
-    return `could not write .gitignore: ${reason(error)}`;
+    return `could not write .gitignore: ${showReason(error)}`;
   }
   const written = fstatSync(fd);
   try {
@@ -109,7 +180,7 @@ export function writeGitignore(plan: StoragePlan): true | false | string {
     // Only the file this opened goes: the directory's owner may have put another in its place.
     const now = lstatSync('.gitignore', { throwIfNoEntry: false });
     if (now !== undefined && sameEntry(now, written)) unlinkSync('.gitignore');
-    return `could not write .gitignore: ${reason(error)}; nothing was left, the next start writes it`;
+    return `could not write .gitignore: ${showReason(error)}; nothing was left, the next start writes it`;
   } finally {
     closeSync(fd);
   }

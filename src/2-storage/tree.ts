@@ -10,6 +10,7 @@
 import { closeSync, fstatSync, type Stats } from 'node:fs';
 import { errnoCode } from '../errors.ts';
 import { enterHandle, openDirectory, sameEntry, type Identity } from './handles.ts';
+import { mountId } from './mounts.ts';
 import { listNames, showPath, type Name } from './names.ts';
 import type { Pace } from './pace.ts';
 
@@ -19,12 +20,14 @@ export interface Frame {
   readonly fd: number;
   /** fstat of the handle when it was opened, before anything inside it changed. */
   readonly stat: Stats;
+  /** The id of the mount it is on, where the kernel says. */
+  readonly mount: number | undefined;
   readonly names: readonly Name[];
   next: number;
 }
 
-/** Why the walk did not go into a directory it meant to. */
-export type Skip = 'vanished' | 'unreadable' | 'changed';
+/** Why the walk did not go into a directory it meant to; 'mount': something is mounted on it, of the same filesystem or not. */
+export type Skip = 'vanished' | 'unreadable' | 'changed' | 'mount';
 
 /** What a walk reports to the code that decides what to do with each entry. */
 export interface Visitor {
@@ -38,14 +41,16 @@ export interface Visitor {
   skipped?(path: string, why: Skip, error?: unknown): void;
 }
 
-/** Why opening or entering a directory failed, when the walk can go on without it. */
+/** Why opening or entering a directory failed: any error of the kernel's costs that directory only, never the walk. */
 function skipFor(error: unknown): Skip | undefined {
-  switch (errnoCode(error)) {
+  const code = errnoCode(error);
+  switch (code) {
+    case undefined: return undefined;
     case 'ENOENT': return 'vanished';
     // A link or a file put in its place since it was examined.
     case 'ELOOP': case 'ENOTDIR': return 'changed';
-    case 'EACCES': case 'EPERM': case 'EMFILE': case 'ENFILE': return 'unreadable';
-    default: return undefined;
+    // EACCES, EPERM, EMFILE, EIO, ESTALE (a network filesystem), ...
+    default: return 'unreadable';
   }
 }
 
@@ -54,11 +59,13 @@ export class Walk {
   private readonly frames: Frame[] = [];
   private readonly home: number;
   private readonly homeStat: Stats;
+  private readonly homeMount: number | undefined;
   private readonly pace: Pace;
 
   constructor(home: number, homeStat: Stats, pace: Pace) {
     this.home = home;
     this.homeStat = homeStat;
+    this.homeMount = mountId(home);
     this.pace = pace;
   }
 
@@ -102,10 +109,15 @@ export class Walk {
     } catch (error) {
       return this.skip(name, error, visitor);
     }
-    const parent = this.frames.at(-1)?.fd ?? this.home;
+    const above = this.frames.at(-1);
+    const parent = above?.fd ?? this.home;
+    let why: Skip = 'changed';
     try {
       const stat = fstatSync(fd);
-      if (sameEntry(stat, examined)) {
+      const mount = mountId(fd);
+      // A bind mount keeps the device of its source: only the mount's id tells it from a directory.
+      if (mount !== (above === undefined ? this.homeMount : above.mount)) why = 'mount';
+      else if (sameEntry(stat, examined)) {
         enterHandle(fd);
         let names: Name[];
         try {
@@ -114,7 +126,7 @@ export class Walk {
           enterHandle(parent);
           throw error;
         }
-        this.frames.push({ name, fd, stat, names, next: 0 });
+        this.frames.push({ name, fd, stat, mount, names, next: 0 });
         return true;
       }
     } catch (error) {
@@ -122,7 +134,7 @@ export class Walk {
       return this.skip(name, error, visitor);
     }
     closeSync(fd);
-    visitor.skipped?.(this.path(name), 'changed');
+    visitor.skipped?.(this.path(name), why);
     return false;
   }
 
@@ -137,11 +149,36 @@ export class Walk {
   private close(visitor: Visitor): void {
     const frame = this.frames.pop();
     if (frame === undefined) return;
-    enterHandle(this.frames.at(-1)?.fd ?? this.home);
     try {
-      visitor.left?.(frame, this);
+      if (this.reenter(visitor)) visitor.left?.(frame, this);
+      // What `left` does by name in the parent must not happen in another directory.
+      else visitor.abandoned?.(frame);
     } finally {
       closeSync(frame.fd);
+    }
+  }
+
+  /**
+   * Enters the innermost open directory again; one that refuses (its owner took away search
+   * permission from a walk that is not root's) is given up with what it had left, and its parent
+   * entered instead. False when that happened.
+   */
+  private reenter(visitor: Visitor): boolean {
+    for (let again = true; ; again = false) {
+      const frame = this.frames.at(-1);
+      try {
+        enterHandle(frame?.fd ?? this.home);
+        return again;
+      } catch (error) {
+        if (frame === undefined || errnoCode(error) === undefined) throw error;
+        this.frames.pop();
+        visitor.skipped?.(this.path(frame.name), 'unreadable', error);
+        try {
+          visitor.abandoned?.(frame);
+        } finally {
+          closeSync(frame.fd);
+        }
+      }
     }
   }
 

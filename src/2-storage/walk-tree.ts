@@ -1,14 +1,16 @@
 // The ownership walk of HLS_TEMP_DIR: its top level here, then one top-level directory at a time, shared with helpers.
 
-import { fstatSync, lstatSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import type { Stop } from '../stop.ts';
-import { job, name, type Job, type Place } from './jobs.ts';
-import { isStreamName, listNames, showName } from './names.ts';
+import { job, name, type Job, type Place, type TaskSpec } from './jobs.ts';
+import { TreeLock, type LockState } from './lock.ts';
+import { fileMounts } from './mounts.ts';
+import { isStreamName, showName } from './names.ts';
 import { NotPermitted, OwnershipTask, type OwnershipCounts, type OwnershipOptions } from './ownership.ts';
 import { Pace, now } from './pace.ts';
 import { runJobs, type ParallelOptions } from './parallel.ts';
 import type { StoragePlan } from './plan.ts';
-import type { Home } from './top.ts';
+import { listTop, type Home } from './top.ts';
 import { Walk } from './tree.ts';
 
 export interface WalkReport {
@@ -44,8 +46,11 @@ export interface WalkOptions {
 export async function walkTree(plan: StoragePlan, home: Home, options: WalkOptions): Promise<WalkReport> {
   const started = now();
   const at = place(home.fd, plan.target.step, options.stop);
-  const ownership: OwnershipOptions = { uid: plan.owner.uid, gid: plan.owner.gid, dev: at.homeStat.dev, apply: options.apply };
-  const task = new OwnershipTask(ownership);
+  const ownership: OwnershipOptions = { uid: plan.owner.uid, gid: plan.owner.gid, dev: at.homeStat.dev, apply: options.apply, fileMounts: fileMounts(home.real) };
+  // Taken only once a directory only root can write needs a change, or helpers start.
+  const lock = options.apply ? new TreeLock(home.fd) : undefined;
+  const locked = (): LockState => lock?.get() ?? 'none';
+  const task = new OwnershipTask(ownership, locked);
   const { visitor, counts } = task;
   const top = new Walk(at.home, at.homeStat, at.pace);
   const describe = options.describeOwner ?? ((uid: number) => `uid ${uid}`);
@@ -53,7 +58,7 @@ export async function walkTree(plan: StoragePlan, home: Home, options: WalkOptio
   let stopped: string | undefined;
   let helpers = 0;
   try {
-    for (const entry of listNames()) {
+    for (const entry of listTop(plan.target)) {
       const pause = at.pace.tick();
       if (pause !== undefined) await pause;
       if (plan.walk !== 'stream-dirs') {
@@ -62,19 +67,23 @@ export async function walkTree(plan: StoragePlan, home: Home, options: WalkOptio
         continue;
       }
       // In a shared directory only the proxy's own stream directories, root's or WWWUSER's, are anyone's business.
-      const stat = isStreamName(entry) ? lstatSync(entry, { throwIfNoEntry: false }) : undefined;
+      if (!isStreamName(entry)) continue;
+      const stat = visitor.look(entry, top);
       if (stat?.isDirectory() !== true) continue;
       if (stat.uid !== 0 && stat.uid !== plan.owner.uid) {
         counts.foreign++;
         name(counts.foreignPaths, `${showName(entry)} (${describe(stat.uid)})`);
       } else if (visitor.examine(entry, stat, top)) jobs.push(job(entry, stat));
     }
-    const report = await runJobs(jobs, task, { kind: 'own', options: ownership }, { ...parallel(options), at });
+    const spec = (): TaskSpec => ({ kind: 'own', options: { ...ownership, lock: locked() } });
+    const report = await runJobs(jobs, task, spec, { ...parallel(options), at, inherit: () => lock?.descriptor() });
     helpers = report.helpers;
     stopped = report.problems[0]?.error;
   } catch (error) {
     if (!(error instanceof NotPermitted)) throw error;
     stopped = error.message;
+  } finally {
+    lock?.release();
   }
   return { counts, helpers, seconds: (now() - started) / 1000, stopped };
 }

@@ -1,14 +1,21 @@
 // Unit tests of the storage step's pure parts: planning, names shown as bytes, who can reach the directory, temporary names.
 
 import assert from 'node:assert/strict';
+import { closeSync, constants, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename } from 'node:path';
 import { test } from 'node:test';
+import { trustedLink } from '../../src/2-storage/chase.ts';
 import { canChown } from '../../src/2-storage/handles.ts';
-import { isStreamName, showName, showPath } from '../../src/2-storage/names.ts';
+import { TreeLock } from '../../src/2-storage/lock.ts';
+import { mountId, mountPointsInside } from '../../src/2-storage/mounts.ts';
+import { isStreamName, showName, showPath, showReason } from '../../src/2-storage/names.ts';
 import type { Observation } from '../../src/2-storage/observe.ts';
 import { describePlan, isShared, planStorage } from '../../src/2-storage/plan.ts';
 import { permits, reachProblem, type Access } from '../../src/2-storage/reach.ts';
 import { temporaryName } from '../../src/4-supervisord/write.ts';
+
+type Owned = Pick<Access, 'uid' | 'mode'>;
 
 const owner = { uid: 1000, gid: 1001, label: 'm3ue:m3ue' };
 const target = { variable: 'HLS_TEMP_DIR', path: '/data/hls', noun: 'HLS storage', step: 'the storage step' };
@@ -130,4 +137,69 @@ test('one refused entry or a refusal of all: CAP_CHOWN is read from the effectiv
   assert.equal(canChown(status('00000000a80425fa')), false, '--cap-drop CHOWN');
   assert.equal(canChown(status('0000000000000000')), false, 'a plain user');
   assert.equal(canChown(() => 'Name:\tnode\n'), false, 'no capability line');
+});
+
+test('mount points inside a directory, from mountinfo: strictly inside, with its octal escapes undone', () => {
+  const mountinfo = [
+    '22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw',
+    '40 22 0:35 / /data/hls rw - tmpfs tmpfs rw',
+    '41 40 8:1 /srv/rec /data/hls/m3u_proxy_hls_1/rec rw - ext4 /dev/sda1 rw',
+    '42 22 8:1 /srv/x /data/hls\\040two/x rw - ext4 /dev/sda1 rw',
+    '43 40 8:1 /srv/f /data/hls/a\\040b\\012c rw - ext4 /dev/sda1 rw',
+    '44 22 8:1 /srv/y /data/hlsx rw - ext4 /dev/sda1 rw',
+  ].join('\n');
+  assert.deepEqual(mountPointsInside('/data/hls', mountinfo), ['/data/hls/m3u_proxy_hls_1/rec', '/data/hls/a b\nc']);
+  assert.deepEqual(mountPointsInside('/', mountinfo).length, 5);
+});
+
+test('the mount id of a handle is read from its fdinfo; none where the kernel gives none', () => {
+  assert.equal(mountId(7, () => 'pos:\t0\nflags:\t02100000\nmnt_id:\t129\nino:\t42\n'), 129);
+  assert.equal(mountId(7, () => 'pos:\t0\nflags:\t02100000\n'), undefined);
+  assert.equal(mountId(7, () => { throw new Error('ENOENT'); }), undefined);
+});
+
+test('a link on the way is followed only where no one but root (or this process\'s user) could have made it', () => {
+  const dir = (uid: number, mode: number): Owned => ({ uid, mode: 0o040000 | mode });
+  const link = (uid: number): Owned => ({ uid, mode: 0o120777 });
+  const cases: [string, Owned, Owned, number, boolean][] = [
+    ['root\'s 0755', dir(0, 0o755), link(0), 0, true],
+    ['root\'s 0755, a link chowned to another user', dir(0, 0o755), link(999), 0, true],
+    ['another user\'s 0755', dir(999, 0o755), link(999), 0, false],
+    ['root\'s, group-writable', dir(0, 0o775), link(0), 0, false],
+    ['root\'s, world-writable', dir(0, 0o777), link(0), 0, false],
+    ['root\'s sticky 1777, root\'s link', dir(0, 0o1777), link(0), 0, true],
+    ['root\'s sticky 1777, another user\'s link', dir(0, 0o1777), link(999), 0, false],
+    ['the process\'s own 0755, not root', dir(1000, 0o755), link(1000), 1000, true],
+    ['a third user\'s 0755, not root', dir(999, 0o755), link(999), 1000, false],
+  ];
+  for (const [name, d, l, euid, expected] of cases) assert.equal(trustedLink(d, l, euid), expected, name);
+});
+
+test('why a system call failed is shown without the path it names, also for an errno Node has no name for, and never with a control character', () => {
+  const system = (message: string, errno: number, code: string): Error => Object.assign(new Error(message), { errno, code, syscall: 'open' });
+  assert.equal(showReason(system('EIO: i/o error, open \'x\n   ✅ forged\'', -5, 'EIO')), 'i/o error (EIO)');
+  assert.equal(showReason(system('Unknown system error -116: Unknown system error -116, open \'x\n   ✅ forged\'', -116, 'Unknown system error -116')), 'system error ESTALE');
+  assert.equal(showReason(system('Unknown system error -9999: Unknown system error -9999, open \'x\'', -9999, 'Unknown system error -9999')), 'system error 9999');
+  assert.equal(showReason(new Error('a\nb\u009b')), 'a\\x0ab\\xc2\\x9b');
+});
+
+test('the lock on the tree: flock(1) says 0, held; 1, another holds it; anything else or nothing, no one can; asked once, kept only while held', () => {
+  const home = openSync(tmpdir(), constants.O_DIRECTORY | 0o10000000);
+  try {
+    for (const [status, state] of [[0, 'held'], [1, 'busy'], [64, 'none'], [undefined, 'none']] as const) {
+      let runs = 0;
+      const lock = new TreeLock(home, () => {
+        runs++;
+        return status;
+      });
+      assert.equal(lock.get(), state);
+      assert.equal(lock.get(), state);
+      assert.equal(runs, 1);
+      assert.equal(lock.descriptor() !== undefined, state === 'held');
+      lock.release();
+      assert.equal(lock.descriptor(), undefined);
+    }
+  } finally {
+    closeSync(home);
+  }
 });
