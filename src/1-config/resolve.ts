@@ -63,18 +63,6 @@ export function firstNotUtf8Line(bytes: Buffer): number {
 }
 
 /**
- * One warning line for each variable outside the table whose value holds U+FFFD: bytes that are not
- * UTF-8, which Node.js reads as U+FFFD, and which supervisord and the program then receive so. Pure.
- */
-export function notUtf8Warnings(layers: readonly Layer[]): string[] {
-  const known = new Set<string>(VARIABLES.map((v) => v.name));
-  return layers.flatMap((layer) => Object.entries(layer.values)
-    .filter(([name, value]) => !known.has(name) && value?.includes(REPLACEMENT) === true)
-    .map(([name]) => `${name}${layer.source === 'environment' ? '' : ` (from ${layer.source})`} holds U+FFFD, which is what bytes that are not UTF-8 `
-      + 'read as: supervisord and the program receive U+FFFD in their place'));
-}
-
-/**
  * One warning line for each variable that is set but not in the table and looks like one of
  * it (a misspelt variable is otherwise ignored, and its default quietly wins). Pure: reads only `layers`.
  */

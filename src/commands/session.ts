@@ -2,7 +2,7 @@
 
 import { Help, type Command, type HelpConfiguration } from 'commander';
 import { wrap } from '../1-config/docs.ts';
-import { lookAlikeWarnings, notUtf8Warnings, readEnvFiles, resolveConfig, type Config, type Layer } from '../1-config/resolve.ts';
+import { lookAlikeWarnings, readEnvFiles, resolveConfig, type Config, type Layer } from '../1-config/resolve.ts';
 import type { Context } from '../1-config/variables.ts';
 import type { ProcessControl } from '../5-exec/exec.ts';
 import type { ExecPlan } from '../5-exec/plan.ts';
@@ -106,7 +106,7 @@ export class Session {
     const environment: Layer = { source: 'environment', values: this.io.env };
     const files = await readEnvFiles(options.envFile);
     const layers = [environment, ...files.layers];
-    for (const warning of [...lookAlikeWarnings(layers), ...notUtf8Warnings(layers)]) this.output?.warn(`hls-bootstrap: ${warning}`);
+    for (const warning of lookAlikeWarnings(layers)) this.output?.warn(`hls-bootstrap: ${warning}`);
     return resolveConfig(layers, this.io.context, files.problems);
   }
 }
