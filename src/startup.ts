@@ -13,7 +13,7 @@ import { currentCredentials } from './5-exec/credentials.ts';
 import { describeExec, planExec, shellWords, type ExecPlan } from './5-exec/plan.ts';
 import { BootstrapError, EXIT } from './errors.ts';
 import type { Output } from './output.ts';
-import { Interrupted, type Stop, type StopSignal } from './stop.ts';
+import { abandonable, type Stop } from './stop.ts';
 
 /** What `run` asks to exec, and who runs it. */
 export interface ExecRequest {
@@ -56,24 +56,6 @@ function planExecFirst(config: Config, supervisord: SupervisordPlan, options: St
     if (problems.length > 0) throw new BootstrapError(EXIT.CONFIG, problems);
   }
   return plan;
-}
-
-/**
- * Runs a step that does not look at stop requests itself, and gives it up when one comes: what it
- * only measures (the disk step) may be abandoned at any point.
- */
-async function abandonable<T>(stop: Stop, step: string, run: () => Promise<T>): Promise<T> {
-  let off: () => void = () => undefined;
-  const stopped = new Promise<never>((_resolve, reject) => {
-    off = stop.onRequest((signal: StopSignal) => {
-      reject(new Interrupted(signal, step));
-    });
-  });
-  try {
-    return await Promise.race([run(), stopped]);
-  } finally {
-    off();
-  }
 }
 
 /** The HLS block of upstream's start script, in embedded mode only: the header, storage, disk, and broadcast storage. */

@@ -60,3 +60,21 @@ export async function settle(stop: Stop, step: string): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
   stop.check(step);
 }
+
+/**
+ * Runs a step that does not look at stop requests itself, and gives it up when one comes: what it
+ * only measures or reads (the disk step, reading the env files) may be abandoned at any point.
+ */
+export async function abandonable<T>(stop: Stop, step: string, run: () => Promise<T>): Promise<T> {
+  let off: () => void = () => undefined;
+  const stopped = new Promise<never>((_resolve, reject) => {
+    off = stop.onRequest((signal: StopSignal) => {
+      reject(new Interrupted(signal, step));
+    });
+  });
+  try {
+    return await Promise.race([run(), stopped]);
+  } finally {
+    off();
+  }
+}

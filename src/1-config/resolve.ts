@@ -1,7 +1,7 @@
 // Resolves the configuration from the environment, env files and defaults, reporting every problem at once.
 
 import { isUtf8 } from 'node:buffer';
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { BootstrapError, EXIT, reason } from '../errors.ts';
 import { closestVariable } from '../suggest.ts';
 import { Rejected } from './parse.ts';
@@ -38,7 +38,8 @@ export async function readEnvFiles(paths: readonly string[]): Promise<{ layers: 
   for (const path of paths) {
     let bytes: Buffer;
     try {
-      bytes = readFileSync(path);
+      // In libuv's pool: a FIFO no one writes holds a thread there, not the signal handlers.
+      bytes = await readFile(path);
     } catch (error) {
       problems.push(`--env-file ${path}: cannot read it: ${reason(error)}`);
       continue;

@@ -8,7 +8,7 @@ import type { ProcessControl } from '../5-exec/exec.ts';
 import type { ExecPlan } from '../5-exec/plan.ts';
 import { EXIT } from '../errors.ts';
 import { Output, type OutStream } from '../output.ts';
-import type { Stop } from '../stop.ts';
+import { abandonable, type Stop } from '../stop.ts';
 
 /** Everything the core needs from the process, passed in by the entry. */
 export interface Io {
@@ -104,7 +104,7 @@ export class Session {
   /** Reads the env files and resolves the configuration; every problem at once, exit 78. Warns of misspelt variables first. */
   async config(options: GlobalOptions): Promise<Config> {
     const environment: Layer = { source: 'environment', values: this.io.env };
-    const files = await readEnvFiles(options.envFile);
+    const files = await abandonable(this.io.stop, 'the configuration', () => readEnvFiles(options.envFile));
     const layers = [environment, ...files.layers];
     for (const warning of lookAlikeWarnings(layers)) this.output?.warn(`hls-bootstrap: ${warning}`);
     return resolveConfig(layers, this.io.context, files.problems);

@@ -68,6 +68,21 @@ function holds(pid: number, path: string): boolean {
   }
 }
 
+/** Whether a thread of `pid` waits in the kernel function `wchan`. */
+function waitsFor(pid: number, wchan: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).some((task) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${task}/wchan`, 'utf8') === wchan;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
 for (const pid1 of [false, true]) {
   describe(pid1 ? 'as PID 1 of a PID namespace' : 'outside a PID namespace', () => {
     const gate = (t: TestContext): boolean => !pid1 || (needsRoot(t) && needsProgram(t, 'unshare'));
@@ -90,6 +105,32 @@ for (const pid1 of [false, true]) {
       assert.equal(code, 0);
       assert.ok(existsSync(join(dir, 'ran')), 'the program was exec\'d');
     });
+
+    for (const writer of [false, true]) {
+      test(`a stop while an --env-file that is a FIFO ${writer ? 'has a writer that never writes' : 'has no writer'}: 143 within a second, one line, nothing exec'd`, { timeout: 20_000 }, async (t) => {
+        if (!gate(t) || !needsProgram(t, 'mkfifo')) return;
+        const dir = tempDir(t);
+        const fifo = join(dir, 'held.env');
+        assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+        // With a writer, opening returns and the read waits; without, the open itself waits.
+        if (writer) {
+          const held = openSync(fifo, 'r+');
+          defer(t, () => {
+            closeSync(held);
+          });
+        }
+        const run = await start(t, ['-q', 'run', '--env-file', fifo, '--', 'touch', join(dir, 'ran')], dir, pid1);
+        await until('the start to wait on the FIFO', () => (writer ? holds(run.node, fifo) : waitsFor(run.node, 'wait_for_partner')) ? true : undefined);
+        const asked = Date.now();
+        process.kill(run.node, 'SIGTERM');
+        const { code, stderr } = await run.exited;
+        const took = Date.now() - asked;
+        assert.equal(code, 143, stderr);
+        assert.equal(stderr, 'hls-bootstrap: stopped by SIGTERM during the configuration\n');
+        assert.ok(took < 1000, `stopped after ${took} ms`);
+        assert.ok(!existsSync(join(dir, 'ran')), 'nothing was exec\'d');
+      });
+    }
   });
 }
 
