@@ -1,7 +1,7 @@
 // End-to-end tests of the command line and `env`: the built binary, a fresh directory, a minimal environment.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'dotenv';
@@ -280,7 +280,7 @@ describe('env', () => {
     assert.equal(r.stderr, '');
   });
 
-  test('bytes that are not UTF-8: refused in a variable of the table and in an env file, warned of elsewhere', (t) => {
+  test('bytes that are not UTF-8: refused in a variable of the table and in an env file, and by run in any other variable', (t) => {
     const dir = tempDir(t);
     writeFileSync(join(dir, 'latin1.env'), Buffer.concat([Buffer.from('# prod\nLOG_DIR=/var/log/caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
     // Only a shell can put such bytes in an environment: Node.js encodes every string it spawns with as UTF-8.
@@ -295,10 +295,12 @@ describe('env', () => {
     assert.equal(file.code, 78);
     assert.equal(file.stderr, 'hls-bootstrap: --env-file latin1.env: line 2 is not UTF-8; save the file as UTF-8\n');
     // Any other variable is passed on only by run, which refuses it before any step: Node.js would pass on U+FFFD in its place.
-    const other = run(`LOG_DIR="$(printf '/var/log/caf\\351')"`, '-q run -- true');
+    const render = Object.entries({ ...renderTo(dir), HLS_TEMP_DIR: join(dir, 'hls') }).map(([name, value]) => `${name}='${value}'`).join(' ');
+    const other = run(`${render} LOG_DIR="$(printf '/var/log/caf\\351')"`, '-q run -- true');
     assert.equal(other.code, 78, other.stderr);
     assert.equal(other.stderr, 'hls-bootstrap: cannot exec true: the variable LOG_DIR holds bytes that are not UTF-8, which Node.js can pass on only as U+FFFD: the program would get it changed\n');
     assert.equal(run(`LOG_DIR="$(printf '/var/log/caf\\351')"`, '-q env').code, 0, 'env passes nothing on');
+    assert.ok(!existsSync(join(dir, 'hls')), 'refused before any step');
   });
 
   test('a generated token is 48 hex characters and new on every start', (t) => {
