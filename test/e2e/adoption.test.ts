@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { runContainer, runOnce, volume } from '../support/containers.ts';
 import { dockerEnv } from '../support/docker.ts';
 import { adoptionImage, ADOPTION_IMAGE } from '../support/images.ts';
-import { waitFor } from '../support/run.ts';
+import { waitFor } from '../support/processes.ts';
 import type { ProxyReport } from '../support/containers.ts';
 import { engineSuite, needsEngine } from '../support/suite.ts';
 

@@ -1,14 +1,14 @@
 // Two starts walking one tree at once (two replicas on one volume), while the proxy's user swaps names as fast as it can; the lock that keeps them apart.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { BIN, NODE, PATH, cli, renderTo, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { compileC, reachableDir } from '../support/storage.ts';
-import { ensureGroup, ensureUser, ownerOf } from '../support/system.ts';
+import { ensureGroup, ensureUser, ownerOf, type TestUser } from '../support/system.ts';
 
 /**
  * The attacker, run as WWWUSER: it waits until directory DIR is its own (a start re-owned it),
@@ -117,62 +117,59 @@ test('a second start never gives a directory only root can write to WWWUSER whil
   assert.equal(ownerOf(dir), `${www.uid}:${www.gid}`);
 });
 
-test('a lock the proxy\'s user holds on HLS_TEMP_DIR stops nothing: every change goes through a verified handle, and directories only root can write stay so', async (t) => {
-  if (!needsRoot(t) || !needsProgram(t, 'flock') || !needsProgram(t, 'strace') || !needsProgram(t, 'setpriv')) return;
+/** WWWUSER hlsb-www, and HLS_TEMP_DIR holding m3u_proxy_hls_root, a directory only root can write, of 5 segments: all root's. */
+function rootOnlyDir(t: TestContext): { www: TestUser; hls: string; dir: string } {
   const www = ensureUser('hlsb-www');
   const hls = join(reachableDir(t), 'hls');
   const dir = join(hls, 'm3u_proxy_hls_root');
   mkdirSync(dir, { recursive: true });
-  chownSync(hls, www.uid, www.gid);
   for (let i = 0; i < 5; i++) writeFileSync(join(dir, `segment_${i}.ts`), '');
+  return { www, hls, dir };
+}
+
+/** Runs `prepare` on `hls` for `www` under strace, with `options` before the program; `calls()` reads the calls that change owners. */
+function tracedPrepare(t: TestContext, www: TestUser, hls: string, options: readonly string[] = []): { r: SpawnSyncReturns<string>; calls: () => string } {
+  const cwd = tempDir(t);
+  const log = join(cwd, 'strace.txt');
+  const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=lchown,chown,fchown', ...options, BIN, 'prepare'],
+    { cwd, encoding: 'utf8', env: { PATH, HOME: cwd, HLS_TEMP_DIR: hls, WWWUSER: www.name, WWWGROUP: www.name, ...renderTo(cwd) } });
+  return { r, calls: () => readFileSync(log, 'utf8') };
+}
+
+test('a lock the proxy\'s user holds on HLS_TEMP_DIR stops nothing: every change goes through a verified handle, and directories only root can write stay so', async (t) => {
+  if (!needsRoot(t) || !needsProgram(t, 'flock') || !needsProgram(t, 'strace') || !needsProgram(t, 'setpriv')) return;
+  const { www, hls, dir } = rootOnlyDir(t);
+  chownSync(hls, www.uid, www.gid);
   // It may open its own directory, and flock it for as long as it likes.
   const holder = spawn('setpriv', [`--reuid=${www.uid}`, `--regid=${www.gid}`, '--clear-groups', '--', 'flock', '-x', hls, 'sh', '-c', 'echo held; sleep 30'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let said = '';
   holder.stdout.setEncoding('utf8').on('data', (d: string) => (said += d));
   t.after(() => holder.kill('SIGKILL'));
   while (!said.includes('held')) await new Promise((r) => setTimeout(r, 10));
-  const cwd = tempDir(t);
-  const log = join(cwd, 'strace.txt');
-  const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=lchown,chown,fchown', BIN, 'prepare'],
-    { cwd, encoding: 'utf8', env: { PATH, HOME: cwd, HLS_TEMP_DIR: hls, WWWUSER: www.name, WWWGROUP: www.name, ...renderTo(cwd) } });
+  const { r, calls } = tracedPrepare(t, www, hls);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /re-owned 5; left alone: 1 directory only root can write, left to another start walking this directory\n/);
   assert.equal(ownerOf(join(dir, 'segment_0.ts')), `${www.uid}:${www.gid}`);
   assert.equal(ownerOf(dir), '0:0');
-  const calls = readFileSync(log, 'utf8');
-  assert.doesNotMatch(calls, /lchown\(/, 'no entry re-owned by name');
-  assert.match(calls, /chown\("\/proc\/self\/fd\/\d+", /);
+  assert.doesNotMatch(calls(), /lchown\(/, 'no entry re-owned by name');
+  assert.match(calls(), /chown\("\/proc\/self\/fd\/\d+", /);
 });
 
 test('without flock(1) no start can hold the lock: every change goes through a verified handle, and directories only root can write are re-owned', (t) => {
   if (!needsRoot(t) || !needsProgram(t, 'strace')) return;
-  const www = ensureUser('hlsb-www');
-  const hls = join(reachableDir(t), 'hls');
-  const dir = join(hls, 'm3u_proxy_hls_root');
-  mkdirSync(dir, { recursive: true });
-  for (let i = 0; i < 5; i++) writeFileSync(join(dir, `segment_${i}.ts`), '');
-  const cwd = tempDir(t);
-  const log = join(cwd, 'strace.txt');
+  const { www, hls, dir } = rootOnlyDir(t);
   // Node alone on its PATH.
-  const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=lchown,chown,fchown', '-E', `PATH=${dirname(NODE)}`, BIN, 'prepare'],
-    { cwd, encoding: 'utf8', env: { PATH, HOME: cwd, HLS_TEMP_DIR: hls, WWWUSER: www.name, WWWGROUP: www.name, ...renderTo(cwd) } });
+  const { r, calls } = tracedPrepare(t, www, hls, ['-E', `PATH=${dirname(NODE)}`]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /: re-owned 6\n/);
   assert.equal(ownerOf(dir), `${www.uid}:${www.gid}`);
-  assert.doesNotMatch(readFileSync(log, 'utf8'), /lchown\(/);
+  assert.doesNotMatch(calls(), /lchown\(/);
 });
 
 test('alone, a start holds the lock and re-owns by name in directories only root can write', (t) => {
   if (!needsRoot(t) || !needsProgram(t, 'strace') || !needsProgram(t, 'flock')) return;
-  const www = ensureUser('hlsb-www');
-  const hls = join(reachableDir(t), 'hls');
-  const dir = join(hls, 'm3u_proxy_hls_root');
-  mkdirSync(dir, { recursive: true });
-  for (let i = 0; i < 5; i++) writeFileSync(join(dir, `segment_${i}.ts`), '');
-  const cwd = tempDir(t);
-  const log = join(cwd, 'strace.txt');
-  const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=lchown,chown,fchown', BIN, 'prepare'],
-    { cwd, encoding: 'utf8', env: { PATH, HOME: cwd, HLS_TEMP_DIR: hls, WWWUSER: www.name, WWWGROUP: www.name, ...renderTo(cwd) } });
+  const { www, hls } = rootOnlyDir(t);
+  const { r, calls } = tracedPrepare(t, www, hls);
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(readFileSync(log, 'utf8').match(/lchown\("segment_\d\.ts"/g)?.length, 5);
+  assert.equal(calls().match(/lchown\("segment_\d\.ts"/g)?.length, 5);
 });

@@ -7,22 +7,12 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { BIN, defer, minimalEnv, renderTo, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
-import { childrenOf, commandLine } from '../support/storage.ts';
+import { childrenOf, commandLine, waitFor } from '../support/processes.ts';
 
 interface Run {
   /** The Node process of hls-bootstrap: PID 1 of the namespace, seen from here, or the child itself. */
   readonly node: number;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-}
-
-async function until<T>(what: string, find: () => T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Starts `hls-bootstrap args` with stdout on `stdout` (a descriptor, or ignored), as PID 1 of a new PID namespace when `pid1`. */
@@ -41,7 +31,7 @@ async function start(t: TestContext, args: readonly string[], dir: string, pid1:
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   const pid = child.pid ?? 0;
-  const node = pid1 ? await until('the process in the namespace', () => childrenOf(pid).find((p) => commandLine(p).includes('boot.cjs'))) : pid;
+  const node = pid1 ? await waitFor('the process in the namespace', () => childrenOf(pid).find((p) => commandLine(p).includes('boot.cjs'))) : pid;
   // unshare's child outlives unshare killed.
   defer(t, () => {
     try {
@@ -95,7 +85,7 @@ for (const pid1 of [false, true]) {
       assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
       const writer = openSync(fifo, 'r+');
       const run = await start(t, ['-q', 'run', '--env-file', fifo, '--', 'touch', join(dir, 'ran')], dir, pid1);
-      await until('the start to read the FIFO', () => (holds(run.node, fifo) ? true : undefined));
+      await waitFor('the start to read the FIFO', () => (holds(run.node, fifo) ? true : undefined));
       process.kill(run.node, 'SIGUSR1');
       await new Promise((r) => setTimeout(r, 200));
       writeSync(writer, 'HELD=no\n');
@@ -120,7 +110,7 @@ for (const pid1 of [false, true]) {
           });
         }
         const run = await start(t, ['-q', 'run', '--env-file', fifo, '--', 'touch', join(dir, 'ran')], dir, pid1);
-        await until('the start to wait on the FIFO', () => (writer ? holds(run.node, fifo) : waitsFor(run.node, 'wait_for_partner')) ? true : undefined);
+        await waitFor('the start to wait on the FIFO', () => (writer ? holds(run.node, fifo) : waitsFor(run.node, 'wait_for_partner')) ? true : undefined);
         const asked = Date.now();
         process.kill(run.node, 'SIGTERM');
         const { code, stderr } = await run.exited;
@@ -149,7 +139,7 @@ describe('outside a PID namespace', () => {
     });
     const run = await start(t, ['--json', 'run', '--env-file', 'many.env', '--', 'touch', join(dir, 'ran')], dir, false, reader);
     // Blocked writing: the pipe is full (64 KiB) and nothing reads it.
-    await until('the document to fill the pipe', () => (readFileSync(`/proc/${run.node}/wchan`, 'utf8').endsWith('pipe_write') ? true : undefined));
+    await waitFor('the document to fill the pipe', () => (readFileSync(`/proc/${run.node}/wchan`, 'utf8').endsWith('pipe_write') ? true : undefined));
     process.kill(run.node, 'SIGTERM');
     const drain = spawn('cat', [fifo], { stdio: 'ignore' });
     defer(t, () => drain.kill('SIGKILL'));

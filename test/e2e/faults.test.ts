@@ -8,7 +8,7 @@ import { describe, test, type TestContext } from 'node:test';
 import type { SweepCounts } from '../../src/2-storage/sweep-counts.ts';
 import { BIN, PATH, renderTo, tempDir, type CliResult } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
-import { reachableDir, streamTree } from '../support/storage.ts';
+import { addVariant, reachableDir, streamTree } from '../support/storage.ts';
 import { ensureUser, ownerOf, snapshot } from '../support/system.ts';
 
 /** Runs hls-bootstrap `args` under strace with `options` (such as -P NAME -e inject=...), as root, for WWWUSER hlsb-www. */
@@ -56,8 +56,7 @@ describe('faults injected into the calls the walk and the sweep make', () => {
       const user = ensureUser('hlsb-www');
       const dir = join(reachableDir(t), 'hls');
       streamTree(dir, 3, 5);
-      mkdirSync(join(dir, 'm3u_proxy_hls_1', 'variant'));
-      writeFileSync(join(dir, 'm3u_proxy_hls_1', 'variant', 'segment.ts'), '');
+      addVariant(dir);
       const r = traced(t, dir, ['-P', 'variant', '-e', `inject=openat:error=${errno}`], ['prepare'], { HLS_STARTUP_SWEEP: 'false' });
       assert.equal(r.code, 0, r.stderr);
       // Node has no name for ESTALE, a network filesystem's: the log names it all the same, and never the path.

@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { Container, runContainer, runOnce, volume, volumePath } from '../support/containers.ts';
-import { waitFor } from '../support/run.ts';
+import { waitFor } from '../support/processes.ts';
 import { VARIABLES } from '../../src/1-config/variables.ts';
 import { dockerEnv, execForm } from '../support/docker.ts';
 import { IMAGE, PROXY_IMAGE } from '../support/images.ts';

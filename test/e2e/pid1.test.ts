@@ -1,14 +1,16 @@
 // hls-bootstrap as PID 1 of a new PID namespace (unshare --pid --fork --mount-proc), and outside one: stops and the hand-over.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { BIN, ROOT, defer, minimalEnv, renderTo, tempDir } from '../support/cli.ts';
+import { alive, childrenOf, commandLine, waitFor } from '../support/processes.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
+import { compileC } from '../support/storage.ts';
 import { STAND_IN, type StandInReport } from '../support/supervisord.ts';
 
 interface Started {
@@ -49,8 +51,7 @@ function holdStatfsBinary(): string {
     process.on('exit', () => {
       rmSync(dir, { recursive: true, force: true });
     });
-    holdStatfs = join(dir, 'hold-statfs');
-    execFileSync('gcc', ['-O2', '-o', holdStatfs, join(ROOT, 'test', 'fixtures', 'hold-statfs.c')]);
+    holdStatfs = compileC(dir, 'hold-statfs', readFileSync(join(ROOT, 'test', 'fixtures', 'hold-statfs.c'), 'utf8'));
   }
   return holdStatfs;
 }
@@ -62,7 +63,7 @@ function holdStatfsBinary(): string {
 async function statfsHolder(t: TestContext, dir: string): Promise<string[]> {
   const socket = join(dir, 'holder.sock');
   const holder = start(t, holdStatfsBinary(), ['hold', socket], dir, {});
-  await until('the statfs holder to listen', () => (holder.output.stdout.includes('listening') ? true : undefined));
+  await waitFor('the statfs holder to listen', () => (holder.output.stdout.includes('listening') ? true : undefined));
   return [holdStatfsBinary(), 'run', socket];
 }
 
@@ -83,39 +84,9 @@ async function exitWithin(run: Started, ms: number): Promise<{ code: number | nu
 
 /** Resolves once the storage step has logged its last line: the disk step's statfs comes next, and waits. */
 async function diskStepWaits(output: { stdout: string }): Promise<void> {
-  await until('the storage step to end', () => (/✅ Created:|Checked \d+ entr/.test(output.stdout) ? true : undefined));
+  await waitFor('the storage step to end', () => (/✅ Created:|Checked \d+ entr/.test(output.stdout) ? true : undefined));
   await new Promise((r) => setTimeout(r, 200));
 }
-
-/** The processes `pid` started that still run, from /proc/PID/task/TID/children. */
-function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((task) => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
-  } catch {
-    return [];
-  }
-}
-
-function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch {
-    return '';
-  }
-}
-
-/** Polls `find` every 10 ms until it gives a value, for at most `ms`. */
-async function until<T>(what: string, find: () => T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const isRunning = (pid: number): boolean => existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 
 /** Sends `name` to `pid`; returns when it was sent, which the "within one second" counts from. */
 function signal(pid: number, name: NodeJS.Signals): number {
@@ -141,8 +112,8 @@ describe('as PID 1 of a PID namespace', () => {
     if (!needsRoot(t) || !needsProgram(t, 'unshare') || !needsProgram(t, 'supervisord')) return;
     const dir = tempDir(t);
     const run = inNamespace(t, ['run'], dir, { HLS_TEMP_DIR: join(dir, 'hls'), ...renderTo(dir), SUPERVISORD_TEMPLATE: standInTemplate(dir) });
-    const init = await until('PID 1', () => childrenOf(run.child.pid ?? 0)[0]);
-    await until('the stand-in\'s report', () => (existsSync(join(dir, 'report.json')) ? true : undefined));
+    const init = await waitFor('PID 1', () => childrenOf(run.child.pid ?? 0)[0]);
+    await waitFor('the stand-in\'s report', () => (existsSync(join(dir, 'report.json')) ? true : undefined));
     await new Promise((r) => setTimeout(r, 100));
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as StandInReport;
     assert.equal(report.ppid, 1, 'the proxy\'s parent is PID 1 of the namespace');
@@ -150,7 +121,7 @@ describe('as PID 1 of a PID namespace', () => {
     signal(init, 'SIGTERM');
     const { code } = await run.exited;
     assert.equal(code, 0, run.output.stderr);
-    assert.ok(!isRunning(init), 'PID 1 is gone, and with it the namespace');
+    assert.ok(!alive(init), 'PID 1 is gone, and with it the namespace');
   });
 
   test('--supervise as PID 1 says, once, that the orphans it inherits are not reaped, which is so', async (t) => {
@@ -170,14 +141,14 @@ describe('as PID 1 of a PID namespace', () => {
       if (!needsRoot(t) || !needsProgram(t, 'unshare') || !needsProgram(t, 'supervisord')) return;
       const dir = tempDir(t);
       const check = inNamespace(t, ['render-config', '--check'], dir, { SUPERVISORD_TEMPLATE: join(ROOT, 'docker', 'supervisord.conf') });
-      const init = await until('PID 1', () => childrenOf(check.child.pid ?? 0)[0]);
-      const trial = await until('the trial supervisord', () => childrenOf(init).find((pid) => commandLine(pid).includes('supervisord')));
+      const init = await waitFor('PID 1', () => childrenOf(check.child.pid ?? 0)[0]);
+      const trial = await waitFor('the trial supervisord', () => childrenOf(init).find((pid) => commandLine(pid).includes('supervisord')));
       const sent = signal(init, name);
       const { code, at } = await check.exited;
       assert.equal(code, 128 + (SIGNALS[name] ?? 0), check.output.stderr);
       assert.ok(at - sent < 1000, `exited ${at - sent} ms after ${name}`);
       assert.equal(check.output.stderr, `hls-bootstrap: stopped by ${name} during render-config --check\n`);
-      assert.ok(!isRunning(trial));
+      assert.ok(!alive(trial));
     });
   }
 
@@ -187,7 +158,7 @@ describe('as PID 1 of a PID namespace', () => {
     const env = { HLS_TEMP_DIR: join(dir, 'hls'), ...renderTo(dir) };
     const held = await statfsHolder(t, dir);
     const run = start(t, 'unshare', ['--pid', '--fork', '--mount-proc', '--', ...held, BIN, 'run', '--', 'touch', join(dir, 'ran')], dir, env);
-    const init = await until('PID 1', () => childrenOf(run.child.pid ?? 0)[0]);
+    const init = await waitFor('PID 1', () => childrenOf(run.child.pid ?? 0)[0]);
     await diskStepWaits(run.output);
     const sent = signal(init, 'SIGINT');
     const { code, at } = await exitWithin(run, 5000);
@@ -204,13 +175,13 @@ describe('outside a PID namespace', () => {
     const dir = tempDir(t);
     const check = start(t, BIN, ['render-config', '--check'], dir, { SUPERVISORD_TEMPLATE: join(ROOT, 'docker', 'supervisord.conf') });
     const pid = check.child.pid ?? 0;
-    const trial = await until('the trial supervisord', () => childrenOf(pid).find((child) => commandLine(child).includes('supervisord')));
+    const trial = await waitFor('the trial supervisord', () => childrenOf(pid).find((child) => commandLine(child).includes('supervisord')));
     const sent = signal(pid, 'SIGHUP');
     const { code, at } = await check.exited;
     assert.equal(code, 129, check.output.stderr);
     assert.ok(at - sent < 1000, `exited ${at - sent} ms after SIGHUP`);
     assert.equal(check.output.stderr, 'hls-bootstrap: stopped by SIGHUP during render-config --check\n');
-    await until('the trial supervisord to go', () => (isRunning(trial) ? undefined : true), 1000);
+    await waitFor('the trial supervisord to go', () => (alive(trial) ? undefined : true), 1000);
   });
 
   test('SIGTERM during a disk step whose statfs waits in the kernel: 143 within one second, nothing exec\'d', async (t) => {

@@ -8,7 +8,7 @@ import { describe, test, type TestContext } from 'node:test';
 import type { OwnershipCounts } from '../../src/2-storage/ownership.ts';
 import { BIN, PATH, cli, defer, renderTo, sh, tempDir, type CliResult } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
-import { compileC, mountExt4, reachableDir, streamTree } from '../support/storage.ts';
+import { addVariant, compileC, mountExt4, reachableDir, streamTree } from '../support/storage.ts';
 import { ensureGroup, ensureUser, mountTmpfs, ownerOf, snapshot, type TestUser } from '../support/system.ts';
 
 function prepare(t: TestContext, dir: string, env: Record<string, string>, args: string[] = []): CliResult {
@@ -471,8 +471,7 @@ describe('faults: the kernel refuses one entry, a directory vanishes, names are 
     const user = ensureUser('hlsb-www');
     const dir = join(reachableDir(t), 'hls');
     streamTree(dir, 3, 5);
-    mkdirSync(join(dir, 'm3u_proxy_hls_1', 'variant'));
-    writeFileSync(join(dir, 'm3u_proxy_hls_1', 'variant', 'segment.ts'), '');
+    addVariant(dir);
     // The open of variant fails as it would had another replica's collector removed it just then.
     const r = injected(t, dir, owners(user).env, 'variant', 'openat:error=ENOENT');
     assertStorageDone(r);

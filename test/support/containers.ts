@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import type { Engine } from './engine.ts';
-import { waitFor, type RunResult } from './run.ts';
+import { waitFor } from './processes.ts';
+import type { RunResult } from './run.ts';
 
 const cleanups = new WeakMap<TestContext, (() => Promise<unknown>)[]>();
 

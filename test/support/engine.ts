@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './cli.ts';
-import { output, run, waitFor, type RunOptions, type RunResult } from './run.ts';
+import { alive, commandLine, waitFor } from './processes.ts';
+import { output, run, type RunOptions, type RunResult } from './run.ts';
 
 /** What the engine keeps between runs: its data root (images, the build cache) and the lock. */
 export const STATE = join(ROOT, '.cache', 'engine');
@@ -56,26 +57,9 @@ async function sh(file: string, args: readonly string[]): Promise<RunResult> {
   return run(program(file), args, { env: HOST_ENV, timeout: 60_000 });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function cmdline(pid: string): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch {
-    return '';
-  }
-}
-
 /** Processes whose command line names this engine's run directory: dockerd, its containerd, shims. */
 function engineProcesses(): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p) && cmdline(p).includes(RUN_DIR)).map(Number);
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => commandLine(p).includes(RUN_DIR));
 }
 
 /** Mount points under `dirs`, deepest first. */
@@ -121,16 +105,16 @@ async function lock(): Promise<ChildProcess> {
 async function tearDown(): Promise<string[]> {
   const problems: string[] = [];
   const pid = existsSync(PIDFILE) ? Number(readFileSync(PIDFILE, 'utf8').trim()) : undefined;
-  if (pid !== undefined && alive(pid) && cmdline(String(pid)).includes(RUN_DIR)) {
+  if (pid !== undefined && alive(pid) && commandLine(pid).includes(RUN_DIR)) {
     process.kill(pid, 'SIGTERM');
     // dockerd gives running containers their stop timeout, then shuts containerd down.
-    await waitFor('dockerd to exit', () => (alive(pid) ? undefined : true), 30_000).catch(() => {
+    await waitFor('dockerd to exit', () => (alive(pid) ? undefined : true), 30_000, 100).catch(() => {
       problems.push(`dockerd ${pid} ignored SIGTERM for 30 s and was killed`);
       process.kill(pid, 'SIGKILL');
     });
   }
   for (const leftover of engineProcesses()) {
-    problems.push(`${cmdline(String(leftover))} (pid ${leftover}) outlived dockerd and was killed`);
+    problems.push(`${commandLine(leftover)} (pid ${leftover}) outlived dockerd and was killed`);
     process.kill(leftover, 'SIGKILL');
   }
   for (const point of mountsUnder(RUN_DIR, DATA_ROOT)) {
@@ -145,7 +129,7 @@ async function tearDown(): Promise<string[]> {
 
 /** Whether another dockerd or containerd runs on the machine (then the files they share stay). */
 function otherDaemons(): boolean {
-  return readdirSync('/proc').some((p) => /^\d+$/.test(p) && /(^|\/)(dockerd|containerd) /.test(cmdline(p)));
+  return readdirSync('/proc').some((p) => /^\d+$/.test(p) && /(^|\/)(dockerd|containerd) /.test(commandLine(Number(p))));
 }
 
 /** A running engine: the docker and docker-compose clients pointed at it. */

@@ -52,14 +52,3 @@ export async function output(file: string, args: readonly string[], options: Run
   if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} failed (${r.code ?? r.signal ?? '?'}):\n${r.stderr}${r.stdout}`);
   return r.stdout;
 }
-
-/** Polls `probe` every `interval` ms until it returns a value other than undefined, or throws after `timeout` ms. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeout: number, interval = 100): Promise<T> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, interval));
-  }
-}

@@ -1,10 +1,12 @@
 // Stopping a long start: hls-bootstrap as PID 1 of a new PID namespace or as a plain child, a tree large enough
 // that its walk takes seconds, and a signal sent while the walk's helper processes run.
 
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { BIN, defer, minimalEnv } from './cli.ts';
-import { alive, childrenOf, commandLine, compileC } from './storage.ts';
+import { alive, childrenOf, commandLine, waitFor } from './processes.ts';
+import { compileC } from './storage.ts';
 
 /**
  * Creates `dirs` stream directories of `files` empty segments under `root`, every entry dated
@@ -51,19 +53,6 @@ export interface Started {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` every 5 ms until it returns something, or throws after `ms`. */
-export async function waitFor<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const found = probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
-    await sleep(5);
-  }
-}
-
 /**
  * Starts `hls-bootstrap ARGS` in `cwd` with a minimal environment plus `env`; with `pid1`, as PID 1
  * of a new PID namespace, as a container runtime starts an ENTRYPOINT. Killed when the test ends.
@@ -85,19 +74,34 @@ export async function startHls(t: TestContext, args: readonly string[], cwd: str
   });
   const pid = child.pid ?? -1;
   // In a namespace, unshare forks; its child execs the shim, which execs node in place.
-  const node = pid1 ? await waitFor('the process in the namespace', 10_000, () => childrenOf(pid).find((p) => commandLine(p).includes('boot.cjs'))) : pid;
+  const node = pid1 ? await waitFor('the process in the namespace', () => childrenOf(pid).find((p) => commandLine(p).includes('boot.cjs')), 10_000, 5) : pid;
   return { child, node, exited };
 }
 
-/** Waits until `node` runs walk helpers, and returns their pids. */
+/** Waits until `node` runs walk helpers, and returns their pids (looking every 5 ms, to catch the walk early). */
 export async function helpersRunning(node: number): Promise<number[]> {
-  return waitFor('a walk helper', 30_000, () => {
+  return waitFor('a walk helper', () => {
     const helpers = childrenOf(node).filter((p) => commandLine(p).includes('helper.cjs'));
     return helpers.length > 0 ? helpers : undefined;
-  });
+  }, 30_000, 5);
 }
 
 /** Of `pids`, those still running. */
 export function stillRunning(pids: readonly number[]): number[] {
   return pids.filter(alive);
+}
+
+/**
+ * Sends `signal` (number `number`) to the Node process of `run`, which runs `helpers`, and asserts that it
+ * ends within a second with 128+N, saying it was stopped during `step`, and leaves no helper running.
+ */
+export async function assertStoppedPromptly(run: Started, signal: string, number: number, step: string, helpers: readonly number[]): Promise<void> {
+  const sent = performance.now();
+  process.kill(run.node, signal);
+  const r = await run.exited;
+  const took = performance.now() - sent;
+  assert.equal(r.code, 128 + number, r.stderr);
+  assert.ok(took < 1000, `${signal}: ended ${took.toFixed(0)} ms after the signal`);
+  assert.match(r.stderr, new RegExp(`stopped by ${signal} during ${step}`));
+  assert.deepEqual(stillRunning(helpers), [], 'no helper left running');
 }

@@ -1,7 +1,7 @@
-// Fixtures of the storage tests: directories a second user can reach, stream trees, and the processes a run leaves.
+// Fixtures of the storage tests: directories a second user can reach, stream trees, C programs, an ext4 mount.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { defer, tempDir } from './cli.ts';
@@ -23,6 +23,12 @@ export function streamTree(root: string, dirs: number, segments: number): void {
   }
 }
 
+/** Gives stream directory m3u_proxy_hls_1 of `root` (a streamTree) a subdirectory `variant` holding one empty segment. */
+export function addVariant(root: string): void {
+  mkdirSync(join(root, 'm3u_proxy_hls_1', 'variant'));
+  writeFileSync(join(root, 'm3u_proxy_hls_1', 'variant', 'segment.ts'), '');
+}
+
 /** Compiles C `source` with gcc into `dir` and returns the program's path. */
 export function compileC(dir: string, name: string, source: string): string {
   const file = join(dir, `${name}.c`);
@@ -32,42 +38,6 @@ export function compileC(dir: string, name: string, source: string): string {
   if (result.status !== 0) throw new Error(`gcc ${file} failed: ${result.stderr}`);
   chmodSync(program, 0o755);
   return program;
-}
-
-/** Process ids whose parent is `pid`, from /proc. */
-export function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The command may hold spaces and parentheses: the fields after its closing one are fixed.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) children.push(Number(entry));
-    } catch {
-      // It exited while the list was read.
-    }
-  }
-  return children;
-}
-
-/** Whether process `pid` still exists and is not a zombie. */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** The command line of process `pid`, arguments joined by spaces, or '' once it is gone. */
-export function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    return '';
-  }
 }
 
 /** Mounts a fresh ext4 image of `size` (such as "32M") on a new directory, for what tmpfs lacks (chattr +i); unmounted after the test. */
