@@ -22,7 +22,9 @@ export type LockState = 'held' | 'busy' | 'none';
 export type RunFlock = (fd: number) => number | undefined;
 
 const runFlock: RunFlock = (fd) => {
-  const result = childProcess.spawnSync('flock', ['-x', '-n', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
+  // Run from /: the walk's working directory is one in the tree, which the proxy's user may write,
+  // and execvp looks for flock there when PATH has an empty entry or '.' (a trailing colon).
+  const result = childProcess.spawnSync('flock', ['-x', '-n', '3'], { cwd: '/', stdio: ['ignore', 'ignore', 'ignore', fd] });
   return result.error === undefined ? result.status ?? undefined : undefined;
 };
 
