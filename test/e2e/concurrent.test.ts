@@ -187,6 +187,43 @@ test('a PATH with an empty entry does not make the start run, as root, a flock t
   assert.equal(ownerOf(dir), `${www.uid}:${www.gid}`);
 });
 
+/**
+ * busybox's flock applet, as Alpine ships it, for `flock [-sxn] FD`: it exits 1 when -n finds the
+ * lock taken, and 1 too, after a message, when flock(2) fails otherwise (bb_perror_nomsg_and_die).
+ */
+const BUSYBOX_FLOCK_C = `
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+int main(int argc, char **argv) {
+  int mode = 0;
+  for (int i = 1; i < argc - 1; i++) mode |= strchr(argv[i], 'n') ? LOCK_NB : 0, mode |= strchr(argv[i], 's') ? LOCK_SH : 0;
+  if (!(mode & LOCK_SH)) mode |= LOCK_EX;
+  if (flock(atoi(argv[argc - 1]), mode) != 0) {
+    if (errno == EWOULDBLOCK) return 1;
+    fprintf(stderr, "flock: %s\\n", strerror(errno));
+    return 1;
+  }
+  return 0;
+}
+`;
+
+test('with busybox\'s flock, a filesystem whose flock(2) fails (NFS and a read-only handle) is no lock held by another start: directories only root can write are re-owned', (t) => {
+  if (!needsRoot(t) || !needsProgram(t, 'gcc') || !needsProgram(t, 'strace')) return;
+  const { www, hls, dir } = rootOnlyDir(t);
+  const bin = tempDir(t);
+  compileC(bin, 'flock', BUSYBOX_FLOCK_C);
+  chmodSync(bin, 0o755);
+  // NFS emulates flock(2) with a byte-range lock, which refuses an exclusive one on a handle opened for reading.
+  const { r, calls } = tracedPrepare(t, www, hls, ['-e', 'trace=lchown,chown,fchown,flock', '-e', 'inject=flock:error=EBADF', '-E', `PATH=${bin}:${PATH}`]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /left to another start/);
+  assert.equal(ownerOf(dir), `${www.uid}:${www.gid}`);
+  assert.doesNotMatch(calls(), /lchown\(/, 'no entry re-owned by name: no start holds the lock');
+});
+
 test('alone, a start holds the lock and re-owns by name in directories only root can write', (t) => {
   if (!needsRoot(t) || !needsProgram(t, 'strace') || !needsProgram(t, 'flock')) return;
   const { www, hls } = rootOnlyDir(t);
