@@ -1,7 +1,7 @@
 // Resolves the configuration from the environment, env files and defaults, reporting every problem at once.
 
 import { isUtf8 } from 'node:buffer';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { BootstrapError, EXIT, reason } from '../errors.ts';
 import { closestVariable } from '../suggest.ts';
 import { Rejected } from './parse.ts';
@@ -29,6 +29,28 @@ export interface Config {
 const REPLACEMENT = '\ufffd';
 const NOT_UTF8 = 'it holds U+FFFD, which is what bytes that are not UTF-8 read as, and its bytes cannot be passed on as written; write it in UTF-8';
 
+/** The most an env file may hold: /dev/zero, or a FIFO fed forever, would otherwise fill the memory until the kernel kills a process. */
+const ENV_FILE_LIMIT = 16 * 2 ** 20;
+
+/** The bytes of file `path`, read to its end; undefined when it holds more than `limit`. */
+async function readAtMost(path: string, limit: number): Promise<Buffer | undefined> {
+  const file = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, limit + 1 - total));
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, total);
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > limit) return undefined;
+    }
+  } finally {
+    await file.close();
+  }
+}
+
 /** Reads dotenv files in order; each unreadable file, or one that is not UTF-8, is one problem line. */
 export async function readEnvFiles(paths: readonly string[]): Promise<{ layers: Layer[]; problems: string[] }> {
   const layers: Layer[] = [];
@@ -36,12 +58,16 @@ export async function readEnvFiles(paths: readonly string[]): Promise<{ layers: 
   if (paths.length === 0) return { layers, problems };
   const { parse } = await import('dotenv');
   for (const path of paths) {
-    let bytes: Buffer;
+    let bytes: Buffer | undefined;
     try {
       // In libuv's pool: a FIFO no one writes holds a thread there, not the signal handlers.
-      bytes = await readFile(path);
+      bytes = await readAtMost(path, ENV_FILE_LIMIT);
     } catch (error) {
       problems.push(`--env-file ${path}: cannot read it: ${reason(error)}`);
+      continue;
+    }
+    if (bytes === undefined) {
+      problems.push(`--env-file ${path}: it is larger than ${ENV_FILE_LIMIT / 2 ** 20} MiB, which no env file is; name the right file`);
       continue;
     }
     // Decoded as it is, each such byte would become U+FFFD: another value than the one written.

@@ -18,12 +18,19 @@ import { viaHandle } from './handles.ts';
 /** 'held': this walk may use names; 'busy': another walk holds the lock; 'none': no walk can take one (no flock(1), a filesystem without locks). */
 export type LockState = 'held' | 'busy' | 'none';
 
-/** What runs flock(1): the exit status, or undefined when it could not run at all. */
+/**
+ * What runs flock(1): the exit status, or undefined when it could not run at all. busybox's exits
+ * 1 both when -n finds the lock taken and, after a message, when flock(2) fails (a filesystem that
+ * refuses it, as NFS does on a handle opened for reading): so a 1 that said something is a failure.
+ */
 export type RunFlock = (fd: number) => number | undefined;
 
 const runFlock: RunFlock = (fd) => {
-  const result = childProcess.spawnSync('flock', ['-x', '-n', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
-  return result.error === undefined ? result.status ?? undefined : undefined;
+  // Run from /: the walk's working directory is one in the tree, which the proxy's user may write,
+  // and execvp looks for flock there when PATH has an empty entry or '.' (a trailing colon).
+  const result = childProcess.spawnSync('flock', ['-x', '-n', '3'], { cwd: '/', stdio: ['ignore', 'ignore', 'pipe', fd] });
+  if (result.error !== undefined) return undefined;
+  return result.status === 1 && result.stderr.length > 0 ? undefined : result.status ?? undefined;
 };
 
 /** The lock on HLS_TEMP_DIR (held by handle `home`), tried once, when a walk first needs to know. */

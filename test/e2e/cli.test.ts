@@ -392,6 +392,15 @@ describe('configuration errors exit 78, one line per problem, all at once', () =
     assert.ok(lines.every((l) => l.startsWith('hls-bootstrap: ')));
   });
 
+  test('an env file that never ends (/dev/zero) is refused at 16 MiB, not read until memory runs out', (t) => {
+    const dir = tempDir(t);
+    const r = cli(['env', '--env-file', '/dev/zero', '--env-file', 'missing.env'], { cwd: dir, timeout: 20_000 });
+    assert.equal(r.signal, null, 'killed: the read did not end');
+    assert.equal(r.code, 78, r.stderr);
+    assert.equal(r.stderr, 'hls-bootstrap: --env-file /dev/zero: it is larger than 16 MiB, which no env file is; name the right file\n'
+      + 'hls-bootstrap: --env-file missing.env: cannot read it: no such file or directory (ENOENT)\n');
+  });
+
   test('a value from an env file names the file', (t) => {
     const dir = tempDir(t);
     writeFileSync(join(dir, 'prod.env'), 'HLS_GC_INTERVAL=soon\n');

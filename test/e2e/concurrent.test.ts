@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { BIN, NODE, PATH, cli, renderTo, tempDir } from '../support/cli.ts';
@@ -164,6 +164,64 @@ test('without flock(1) no start can hold the lock: every change goes through a v
   assert.match(r.stdout, /: re-owned 6\n/);
   assert.equal(ownerOf(dir), `${www.uid}:${www.gid}`);
   assert.doesNotMatch(calls(), /lchown\(/);
+});
+
+test('a PATH with an empty entry does not make the start run, as root, a flock that the proxy\'s user put in HLS_TEMP_DIR', (t) => {
+  if (!needsRoot(t)) return;
+  const www = ensureUser('hlsb-www');
+  const hls = join(reachableDir(t), 'hls');
+  // Empty and root's: the walk first asks for the lock as it leaves it, from HLS_TEMP_DIR.
+  const dir = join(hls, 'm3u_proxy_hls_root');
+  mkdirSync(dir, { recursive: true });
+  chownSync(hls, www.uid, www.gid);
+  // The proxy's user writes its own directory.
+  const proof = join(tempDir(t), 'ran-as-root');
+  const planted = join(hls, 'flock');
+  writeFileSync(planted, `#!/bin/sh\necho ran > ${proof}\n`, { mode: 0o755 });
+  chownSync(planted, www.uid, www.gid);
+  const cwd = tempDir(t);
+  // An image without flock(1), whose PATH ends with a colon: execvp looks in the working directory last.
+  const r = cli(['prepare'], { cwd, env: { PATH: `${dirname(NODE)}:`, HLS_TEMP_DIR: hls, HLS_STARTUP_SWEEP: 'false', WWWUSER: www.name, WWWGROUP: www.name, ...renderTo(cwd) } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(existsSync(proof), false, 'the planted flock ran as root');
+  assert.equal(ownerOf(dir), `${www.uid}:${www.gid}`);
+});
+
+/**
+ * busybox's flock applet, as Alpine ships it, for `flock [-sxn] FD`: it exits 1 when -n finds the
+ * lock taken, and 1 too, after a message, when flock(2) fails otherwise (bb_perror_nomsg_and_die).
+ */
+const BUSYBOX_FLOCK_C = `
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+int main(int argc, char **argv) {
+  int mode = 0;
+  for (int i = 1; i < argc - 1; i++) mode |= strchr(argv[i], 'n') ? LOCK_NB : 0, mode |= strchr(argv[i], 's') ? LOCK_SH : 0;
+  if (!(mode & LOCK_SH)) mode |= LOCK_EX;
+  if (flock(atoi(argv[argc - 1]), mode) != 0) {
+    if (errno == EWOULDBLOCK) return 1;
+    fprintf(stderr, "flock: %s\\n", strerror(errno));
+    return 1;
+  }
+  return 0;
+}
+`;
+
+test('with busybox\'s flock, a filesystem whose flock(2) fails (NFS and a read-only handle) is no lock held by another start: directories only root can write are re-owned', (t) => {
+  if (!needsRoot(t) || !needsProgram(t, 'gcc') || !needsProgram(t, 'strace')) return;
+  const { www, hls, dir } = rootOnlyDir(t);
+  const bin = tempDir(t);
+  compileC(bin, 'flock', BUSYBOX_FLOCK_C);
+  chmodSync(bin, 0o755);
+  // NFS emulates flock(2) with a byte-range lock, which refuses an exclusive one on a handle opened for reading.
+  const { r, calls } = tracedPrepare(t, www, hls, ['-e', 'trace=lchown,chown,fchown,flock', '-e', 'inject=flock:error=EBADF', '-E', `PATH=${bin}:${PATH}`]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /left to another start/);
+  assert.equal(ownerOf(dir), `${www.uid}:${www.gid}`);
+  assert.doesNotMatch(calls(), /lchown\(/, 'no entry re-owned by name: no start holds the lock');
 });
 
 test('alone, a start holds the lock and re-owns by name in directories only root can write', (t) => {
