@@ -1,7 +1,7 @@
 // Resolves the configuration from the environment, env files and defaults, reporting every problem at once.
 
 import { isUtf8 } from 'node:buffer';
-import { open } from 'node:fs/promises';
+import { close, open, read } from 'node:fs';
 import { BootstrapError, EXIT, reason } from '../errors.ts';
 import { closestVariable } from '../suggest.ts';
 import { Rejected } from './parse.ts';
@@ -32,22 +32,40 @@ const NOT_UTF8 = 'it holds U+FFFD, which is what bytes that are not UTF-8 read a
 /** The most an env file may hold: /dev/zero, or a FIFO fed forever, would otherwise fill the memory until the kernel kills a process. */
 const ENV_FILE_LIMIT = 16 * 2 ** 20;
 
-/** The bytes of file `path`, read to its end; undefined when it holds more than `limit`. */
+/** A callback call of node:fs as a promise: node:fs/promises would load a dozen modules more at every start. */
+function call<T>(start: (done: (error: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    start((error, value) => {
+      if (error === null) resolve(value);
+      else reject(error);
+    });
+  });
+}
+
+/** The bytes of file `path`, read to its end in libuv's pool; undefined when it holds more than `limit`. */
 async function readAtMost(path: string, limit: number): Promise<Buffer | undefined> {
-  const file = await open(path, 'r');
+  const fd = await call<number>((done) => {
+    open(path, 'r', done);
+  });
   try {
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
       const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, limit + 1 - total));
-      const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
+      const bytesRead = await call<number>((done) => {
+        read(fd, chunk, 0, chunk.length, null, done);
+      });
       if (bytesRead === 0) return Buffer.concat(chunks, total);
       chunks.push(chunk.subarray(0, bytesRead));
       total += bytesRead;
       if (total > limit) return undefined;
     }
   } finally {
-    await file.close();
+    await call<undefined>((done) => {
+      close(fd, (error) => {
+        done(error ?? null, undefined);
+      });
+    });
   }
 }
 
