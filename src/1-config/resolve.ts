@@ -3,6 +3,7 @@
 import { isUtf8 } from 'node:buffer';
 import { close, open, read } from 'node:fs';
 import { BootstrapError, EXIT, reason } from '../errors.ts';
+import { fsCall } from '../fs-call.ts';
 import { closestVariable } from '../suggest.ts';
 import { Rejected } from './parse.ts';
 import { VARIABLES, formatValue, type Context, type Lookup, type Values, type VariableName } from './variables.ts';
@@ -32,19 +33,9 @@ const NOT_UTF8 = 'it holds U+FFFD, which is what bytes that are not UTF-8 read a
 /** The most an env file may hold: /dev/zero, or a FIFO fed forever, would otherwise fill the memory until the kernel kills a process. */
 const ENV_FILE_LIMIT = 16 * 2 ** 20;
 
-/** A callback call of node:fs as a promise: node:fs/promises would load a dozen modules more at every start. */
-function call<T>(start: (done: (error: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    start((error, value) => {
-      if (error === null) resolve(value);
-      else reject(error);
-    });
-  });
-}
-
 /** The bytes of file `path`, read to its end in libuv's pool; undefined when it holds more than `limit`. */
 async function readAtMost(path: string, limit: number): Promise<Buffer | undefined> {
-  const fd = await call<number>((done) => {
+  const fd = await fsCall<number>((done) => {
     open(path, 'r', done);
   });
   try {
@@ -52,7 +43,7 @@ async function readAtMost(path: string, limit: number): Promise<Buffer | undefin
     let total = 0;
     for (;;) {
       const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, limit + 1 - total));
-      const bytesRead = await call<number>((done) => {
+      const bytesRead = await fsCall<number>((done) => {
         read(fd, chunk, 0, chunk.length, null, done);
       });
       if (bytesRead === 0) return Buffer.concat(chunks, total);
@@ -61,7 +52,7 @@ async function readAtMost(path: string, limit: number): Promise<Buffer | undefin
       if (total > limit) return undefined;
     }
   } finally {
-    await call<undefined>((done) => {
+    await fsCall<undefined>((done) => {
       close(fd, (error) => {
         done(error ?? null, undefined);
       });

@@ -3,6 +3,7 @@
 import { statfs, statfsSync, type BigIntStatsFs } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { errnoCode, reason } from '../errors.ts';
+import { fsCall } from '../fs-call.ts';
 
 /** Free and total inodes, as the filesystem reports them. */
 export interface Inodes {
@@ -35,16 +36,6 @@ export function figures(stats: BigIntStatsFs): Pick<DiskSpace, 'free' | 'total' 
   return { free: Number(stats.bavail * unit), total: Number(stats.blocks * unit), inodes };
 }
 
-/** statfs in libuv's thread pool, through the callback API (node:fs/promises is a module more to load). */
-function statfsWaiting(path: string): Promise<BigIntStatsFs> {
-  return new Promise((resolve, reject) => {
-    statfs(path, { bigint: true }, (error, stats) => {
-      if (error === null) resolve(stats);
-      else reject(error);
-    });
-  });
-}
-
 /** After statfs of `measured` failed: its parent to try next, or Unmeasurable with the reason. */
 function parentAfter(error: unknown, measured: string): string {
   const code = errnoCode(error);
@@ -66,7 +57,10 @@ export async function measure(path: string, cwd: string): Promise<DiskSpace> {
   const absolute = resolve(cwd, path);
   for (let measured = absolute; ;) {
     try {
-      return { path: absolute, measured, ...figures(await statfsWaiting(measured)) };
+      const stats = await fsCall<BigIntStatsFs>((done) => {
+        statfs(measured, { bigint: true }, done);
+      });
+      return { path: absolute, measured, ...figures(stats) };
     } catch (error) {
       measured = parentAfter(error, measured);
     }
