@@ -6,6 +6,7 @@
 // is a mount point, whatever its device.
 
 import { lstatSync, readFileSync } from 'node:fs';
+import { parseMountinfo } from '../5-exec/mounts.ts';
 
 /** The id of the mount that handle `fd` is on, or undefined where the kernel does not say (before Linux 3.15, no /proc). */
 export function mountId(fd: number, read: (path: string) => string = (path) => readFileSync(path, 'latin1')): number | undefined {
@@ -17,22 +18,10 @@ export function mountId(fd: number, read: (path: string) => string = (path) => r
   }
 }
 
-/** A mount point as /proc/self/mountinfo writes it: space, tab, newline and backslash as octal escapes. */
-function unescape(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-}
-
 /** The mount points strictly inside directory `real` (a path without links), from `mountinfo`'s text. */
 export function mountPointsInside(real: string, mountinfo: string): string[] {
   const prefix = real === '/' ? '/' : `${real}/`;
-  const inside: string[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const field = line.split(' ')[4];
-    if (field === undefined) continue;
-    const point = unescape(field);
-    if (point.startsWith(prefix) && point.length > prefix.length) inside.push(point);
-  }
-  return inside;
+  return parseMountinfo(mountinfo).map((mount) => mount.point).filter((point) => point.startsWith(prefix) && point.length > prefix.length);
 }
 
 /**
