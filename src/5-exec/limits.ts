@@ -12,11 +12,16 @@ export interface ArgLimits {
   readonly pointer: number;
 }
 
+/** The soft limit of row `name` ("Max stack size") of /proc/self/limits: Infinity when unlimited, undefined without the row. */
+export function softLimit(limits: string | undefined, name: string): number | undefined {
+  const soft = new RegExp(`^${name}\\s+(\\S+)`, 'm').exec(limits ?? '')?.[1];
+  if (soft === 'unlimited') return Infinity;
+  return soft === undefined ? undefined : Number(soft);
+}
+
 /** The soft limit of "Max stack size" in /proc/self/limits; 8 MiB, the usual default, without /proc. */
 export function parseStackLimit(text: string | undefined): number {
-  const soft = /^Max stack size\s+(\S+)/m.exec(text ?? '')?.[1];
-  if (soft === 'unlimited') return Infinity;
-  return soft === undefined ? 8 * 1024 * 1024 : Number(soft);
+  return softLimit(text, 'Max stack size') ?? 8 * 1024 * 1024;
 }
 
 /** AT_PAGESZ (6) from /proc/self/auxv, pairs of native words; 4096 without it. */

@@ -6,14 +6,14 @@
 // su-exec would count once.
 
 import type { ExecUser } from '../1-config/parse.ts';
+import { softLimit } from './limits.ts';
 
 /** PF_NPROC_EXCEEDED of include/linux/sched.h, in the flags field of /proc/self/stat. */
 const PF_NPROC_EXCEEDED = 0x1000;
 
 /** The soft limit of "Max processes" in /proc/self/limits; Infinity when unlimited or unknown. */
 export function parseProcessLimit(limits: string | undefined): number {
-  const soft = /^Max processes\s+(\S+)/m.exec(limits ?? '')?.[1];
-  return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft);
+  return softLimit(limits, 'Max processes') ?? Infinity;
 }
 
 /** "Threads:" of /proc/self/status: this process's threads, each a process to RLIMIT_NPROC. */
