@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Stop } from '../stop.ts';
 import { which } from '../which.ts';
+import { envNames, expand } from './expand.ts';
 import { effectiveOption, findSection, optionValue, splitLines } from './ini.ts';
 import { PROGRAM_SECTION, type Rendered } from './render.ts';
 import { ShlexError, keyValuePairs } from './shlex.ts';
@@ -19,17 +20,12 @@ export interface CheckReport {
   readonly problems: string[];
 }
 
-/** supervisord's `%` expansion of one value, with ENV_ names from `env`. */
-function expand(value: string, env: Readonly<Record<string, string>>): string {
-  return value.replace(/%%|%\(ENV_([^)]*)\)s/g, (match, name: string | undefined) => (match === '%%' ? '%' : env[name ?? ''] ?? ''));
-}
-
 /** Reads the environment= line back both ways: every value set reads as meant, and every key kept reads the same in both. */
 function readBack(rendered: Rendered, env: Readonly<Record<string, string>>): string[] {
   const lines = splitLines(rendered.text);
   const option = effectiveOption(lines, PROGRAM_SECTION, 'environment')?.option;
   if (option === undefined) return [`the rendered file has no environment= in [${PROGRAM_SECTION}]`];
-  const expanded = expand(optionValue(lines, option), env);
+  const expanded = expand(optionValue(lines, option), envNames(env)).text;
   const problems: string[] = [];
   const expected = new Set([...rendered.entries.map((e) => e.name), ...rendered.kept]).size;
   const readings: Map<string, string>[] = [];

@@ -2,12 +2,8 @@
 // supervisord resolves a numeric user= through the user database and refuses a uid without an entry,
 // which is what `docker run --user 12345` gives; left out, the line changes nothing else.
 
+import { envNames, expand } from './expand.ts';
 import { effectiveOption, findOptions, optionValue, sectionName, type Line } from './ini.ts';
-
-/** The value as supervisord reads it: %(ENV_X)s from `env`, %% as %. */
-function expand(value: string, env: Readonly<Record<string, string>>): string {
-  return value.replace(/%%|%\(ENV_([^)]*)\)s/g, (match, name: string | undefined) => (name === undefined ? '%' : env[name] ?? match));
-}
 
 /**
  * Removes each section's `user=` whose value, expanded, is `euid` as a number, when `euid` is not root.
@@ -22,7 +18,7 @@ export function withoutOwnUid(lines: readonly Line[], env: Readonly<Record<strin
     // The user= supervisord uses is the last one of the section, wherever it is written; every
     // user= of the section goes with it, or an earlier one would take its place.
     const option = effectiveOption(lines, name, 'user')?.option;
-    const value = option === undefined ? '' : expand(optionValue(lines, option), env);
+    const value = option === undefined ? '' : expand(optionValue(lines, option), envNames(env)).text;
     if (option === undefined || !/^\d+$/.test(value) || Number(value) !== euid) continue;
     for (const span of findOptions(lines, name, 'user')) {
       for (let i = span.start; i < span.end; i++) drop.add(i);

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { UserDb } from '../1-config/users.ts';
+import { envNames, expand } from './expand.ts';
 import { findOption, optionValue, sectionName, splitLines, type Line, type Span } from './ini.ts';
 
 /** Sections whose user= supervisord switches a child to (supervisor/options.py, ProcessConfig). */
@@ -31,21 +32,6 @@ function sections(lines: readonly Line[]): { name: string; span: Span }[] {
   return found;
 }
 
-/**
- * A user= value as supervisord reads it: %% and the %(name)s it knows expanded; undefined when it
- * refers to a name this check cannot know (process_num), so that the value is left to supervisord.
- */
-function expand(value: string, names: Readonly<Record<string, string | undefined>>): string | undefined {
-  const unknown: string[] = [];
-  const text = value.replace(/%%|%\(([^)]*)\)s/g, (match, name: string | undefined) => {
-    if (match === '%%') return '%';
-    const known = name === undefined ? undefined : names[name];
-    if (known === undefined) unknown.push(match);
-    return known ?? '';
-  });
-  return unknown.length > 0 ? undefined : text;
-}
-
 /** The uid supervisord's name_to_uid() gives, which needs a user database entry even for a number. */
 function uidOf(value: string, users: UserDb): number | string {
   if (/^[0-9]+$/.test(value)) {
@@ -64,8 +50,7 @@ function uidOf(value: string, users: UserDb): number | string {
 export function userProblems(text: string, context: UsersContext): string[] {
   const lines = splitLines(text);
   const problems: string[] = [];
-  const env = Object.fromEntries(Object.entries(context.env).map(([name, value]) => [`ENV_${name}`, value]));
-  const base = { ...env, here: dirname(context.path), host_node_name: hostname() };
+  const base = { ...envNames(context.env), here: dirname(context.path), host_node_name: hostname() };
   const resolved: { section: string; shown: string; uid: number }[] = [];
   for (const { name, span } of sections(lines)) {
     const program = PROCESS_SECTION.exec(name)?.[2];
@@ -73,8 +58,9 @@ export function userProblems(text: string, context: UsersContext): string[] {
     const option = findOption(lines, span, 'user');
     if (option === undefined) continue;
     const raw = optionValue(lines, option);
-    const value = expand(raw, program === undefined ? base : { ...base, program_name: program, group_name: program });
-    if (value === undefined) continue;
+    const { text: value, unknown } = expand(raw, program === undefined ? base : { ...base, program_name: program, group_name: program });
+    // A name this check cannot know (process_num): the value is left to supervisord.
+    if (unknown.length > 0) continue;
     const shown = `[${name}] user=${raw}${raw === value ? '' : ` (${value})`}`;
     const uid = uidOf(value, context.users);
     if (typeof uid === 'string') problems.push(`${shown}: ${uid}`);
