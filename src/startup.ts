@@ -4,6 +4,7 @@ import { hostWarning, notEmbedded } from './1-config/embedded.ts';
 import type { ExecUser } from './1-config/parse.ts';
 import type { Config } from './1-config/resolve.ts';
 import { broadcastStep, checkBroadcast } from './2-storage/broadcast.ts';
+import type { UserDb } from './1-config/users.ts';
 import type { Context } from './1-config/variables.ts';
 import { logHeader, storageStep } from './2-storage/step.ts';
 import { diskStep } from './3-disk/step.ts';
@@ -35,6 +36,8 @@ export interface StartupOptions {
   readonly exec: ExecRequest | undefined;
   /** Checked between steps, and by long steps at their safe points. */
   readonly stop: Stop;
+  /** The user and group databases the configuration was resolved with. */
+  readonly users: UserDb;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The storage step and the sweep command: observe a directory, plan, apply (or print the plan), and report.
 
 import type { Config } from '../1-config/resolve.ts';
-import { systemUserDb, type UserDb } from '../1-config/users.ts';
+import type { UserDb } from '../1-config/users.ts';
 import type { Output } from '../output.ts';
 import type { Stop } from '../stop.ts';
 import { applyStorage, type StorageResult } from './apply.ts';
@@ -21,8 +21,8 @@ export interface StepOptions {
   readonly now: number;
   /** A stop request ends the step at its next safe point. */
   readonly stop: Stop;
-  /** The user and group databases, for WWWUSER's groups and owners' names; the system's by default. */
-  readonly users?: UserDb;
+  /** The user and group databases, for WWWUSER's groups and owners' names: the ones the configuration was resolved with. */
+  readonly users: UserDb;
 }
 
 /** Why the startup sweep is off, or undefined when it is on. */
@@ -72,7 +72,7 @@ export function hlsTarget(config: Config): Target {
  * `sweep`; with `dryRun`, says what it would do. Returns what the --json document records.
  */
 export async function prepareDirectory(observed: Observation, config: Config, out: Output, options: StepOptions & { readonly sweep: boolean }): Promise<{ plan: StoragePlan; result: StorageResult }> {
-  const users = options.users ?? systemUserDb();
+  const { users } = options;
   const { WWWUSER: user, WWWGROUP: group } = config.values;
   const owner = { uid: user.id, gid: group.id, label: `${config.text.WWWUSER}:${config.text.WWWGROUP}` };
   const plan = planStorage(observed, owner, config.values.HLS_DIR_MODE);
@@ -108,7 +108,7 @@ export async function sweepStep(config: Config, out: Output, options: StepOption
     out.record('sweep', { path: config.values.HLS_TEMP_DIR, exists: false });
     return;
   }
-  const users = options.users ?? systemUserDb();
+  const { users } = options;
   const progress = (checked: number): void => {
     out.progress(`   Sweeping: ${plural(checked, 'entry', 'entries')}`);
   };

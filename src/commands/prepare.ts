@@ -15,6 +15,6 @@ export function registerPrepare(program: Command, session: Session): void {
       const { io } = session;
       const { options, out } = await session.start(command);
       const config = await session.config(options);
-      await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, now: io.now(), exec: undefined, stop: io.stop });
+      await startup(config, out, { dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, now: io.now(), exec: undefined, stop: io.stop, users: io.context.users });
     });
 }

@@ -31,7 +31,7 @@ export async function runStartup(session: Session, command: Command, args: reado
   const config = await session.config(options);
   const user = givenUser(session, opts.user);
   const plan = await startup(config, out, {
-    dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, now: io.now(), exec: { argv: args, user, context: io.context }, stop: io.stop,
+    dryRun: options.dryRun, euid: io.context.euid, cwd: io.cwd, now: io.now(), exec: { argv: args, user, context: io.context }, stop: io.stop, users: io.context.users,
   });
   if (plan !== undefined) session.pending = { plan, supervise: opts.supervise === true };
 }

@@ -17,6 +17,6 @@ export function registerSweep(program: Command, session: Session): void {
       const { io } = session;
       const { options, out } = await session.start(command);
       const config = await session.config(options);
-      await sweepStep(config, out, { dryRun: options.dryRun, euid: io.context.euid, now: io.now(), stop: io.stop });
+      await sweepStep(config, out, { dryRun: options.dryRun, euid: io.context.euid, now: io.now(), stop: io.stop, users: io.context.users });
     });
 }
