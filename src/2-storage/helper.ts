@@ -4,13 +4,14 @@
 // asked (a stop signal), and by itself when the process that started it is gone: Node has no
 // PR_SET_PDEATHSIG, so it looks at its parent's pid at every pause.
 
-import { fstatSync, readFileSync, writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { enterHandle } from './handles.ts';
 import { fromWire, HELPER_HOME_FD, type Counts, type HelperFailure, type HelperInput, type HelperResult, type Task, type TaskSpec } from './jobs.ts';
 import { NotPermitted, OwnershipTask, type OwnershipOptions } from './ownership.ts';
 import { showReason } from './names.ts';
 import { now, Pace, Stopped } from './pace.ts';
 import { SweepTask, type SweepOptions } from './sweep-task.ts';
+import { placeAt } from './tree.ts';
 
 /** Rebuilds the task the parent process described. */
 function createTask(spec: TaskSpec): Task<Counts> {
@@ -45,7 +46,7 @@ async function main(): Promise<HelperResult> {
   let task: Task<Counts> | undefined;
   try {
     enterHandle(HELPER_HOME_FD);
-    const at = { home: HELPER_HOME_FD, homeStat: fstatSync(HELPER_HOME_FD), pace };
+    const at = placeAt(HELPER_HOME_FD, pace);
     task = createTask(input.task);
     let reported = now();
     for (const wire of input.jobs) {

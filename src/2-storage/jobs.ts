@@ -36,6 +36,8 @@ export function fromWire(j: WireJob): Job {
 export interface Place {
   readonly home: number;
   readonly homeStat: Stats;
+  /** The id of the mount it is on, where the kernel says: read once, since a handle's mount does not change. */
+  readonly homeMount: number | undefined;
   readonly pace: Pace;
 }
 

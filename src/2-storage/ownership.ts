@@ -178,6 +178,6 @@ export class OwnershipTask implements Task<OwnershipCounts & Counts> {
   }
 
   async runJob(j: Job, at: Place): Promise<void> {
-    await new Walk(at.home, at.homeStat, at.pace).run(j.name, j.stat, this.visitor);
+    await new Walk(at).run(j.name, j.stat, this.visitor);
   }
 }

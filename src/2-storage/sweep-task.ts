@@ -27,7 +27,7 @@ export class SweepTask implements Task<SweepCounts & Counts> {
     const shown = showName(j.name);
     const scan = new Scan(this.options, j.stat);
     try {
-      await new Walk(at.home, at.homeStat, at.pace).run(j.name, j.stat, scan);
+      await new Walk(at).run(j.name, j.stat, scan);
     } catch (error) {
       c.checked += scan.entries;
       if (isStop(error)) throw error;
@@ -48,7 +48,7 @@ export class SweepTask implements Task<SweepCounts & Counts> {
     if (this.options.apply) {
       const remove = new Remove(this.options.dev);
       try {
-        await new Walk(at.home, at.homeStat, at.pace).run(j.name, j.stat, remove);
+        await new Walk(at).run(j.name, j.stat, remove);
       } catch (error) {
         if (isStop(error)) throw error;
         remove.failure ??= showReason(error);

@@ -12,6 +12,7 @@ import { errnoCode } from '../errors.ts';
 import { enterHandle, openDirectory, sameEntry, type Identity } from './handles.ts';
 import { mountId } from './mounts.ts';
 import { listNames, showPath, type Name } from './names.ts';
+import type { Place } from './jobs.ts';
 import type { Pace } from './pace.ts';
 
 /** A directory the walk is in: its name, its handle, its state when opened, and its names. */
@@ -54,6 +55,11 @@ function skipFor(error: unknown): Skip | undefined {
   }
 }
 
+/** Where walks start from handle `home`, the working directory, at `pace`. */
+export function placeAt(home: number, pace: Pace): Place {
+  return { home, homeStat: fstatSync(home), homeMount: mountId(home), pace };
+}
+
 /** One walk, from HLS_TEMP_DIR (held by the handle `home`, the working directory) down. */
 export class Walk {
   private readonly frames: Frame[] = [];
@@ -62,11 +68,11 @@ export class Walk {
   private readonly homeMount: number | undefined;
   private readonly pace: Pace;
 
-  constructor(home: number, homeStat: Stats, pace: Pace) {
-    this.home = home;
-    this.homeStat = homeStat;
-    this.homeMount = mountId(home);
-    this.pace = pace;
+  constructor(at: Place) {
+    this.home = at.home;
+    this.homeStat = at.homeStat;
+    this.homeMount = at.homeMount;
+    this.pace = at.pace;
   }
 
   /** The path of `name` in the working directory, from HLS_TEMP_DIR, shown escaped. */

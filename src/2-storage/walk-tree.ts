@@ -1,6 +1,5 @@
 // The ownership walk of HLS_TEMP_DIR: its top level here, then one top-level directory at a time, shared with helpers.
 
-import { fstatSync } from 'node:fs';
 import type { Stop } from '../stop.ts';
 import { job, name, type Job, type Place, type TaskSpec } from './jobs.ts';
 import { TreeLock, type LockState } from './lock.ts';
@@ -11,7 +10,7 @@ import { Pace, now } from './pace.ts';
 import { runJobs, type ParallelOptions } from './parallel.ts';
 import type { StoragePlan } from './plan.ts';
 import { listTop, type Home } from './top.ts';
-import { Walk } from './tree.ts';
+import { Walk, placeAt } from './tree.ts';
 
 export interface WalkReport {
   readonly counts: OwnershipCounts;
@@ -23,7 +22,7 @@ export interface WalkReport {
 
 /** Where a walk named `step` starts: HLS_TEMP_DIR as it is now, and a pace that honours stop requests. */
 export function place(fd: number, step: string, stop: Stop | undefined): Place {
-  return { home: fd, homeStat: fstatSync(fd), pace: new Pace(() => stop?.check(step)) };
+  return placeAt(fd, new Pace(() => stop?.check(step)));
 }
 
 /** What a walk's helpers need to know: where to report progress, and when to stop. */
@@ -52,7 +51,7 @@ export async function walkTree(plan: StoragePlan, home: Home, options: WalkOptio
   const locked = (): LockState => lock?.get() ?? 'none';
   const task = new OwnershipTask(ownership, locked);
   const { visitor, counts } = task;
-  const top = new Walk(at.home, at.homeStat, at.pace);
+  const top = new Walk(at);
   const describe = options.describeOwner ?? ((uid: number) => `uid ${uid}`);
   const jobs: Job[] = [];
   let stopped: string | undefined;

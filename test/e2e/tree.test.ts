@@ -1,13 +1,13 @@
 // The walk's safety mechanism, its pauses and its helpers, on real directories; and a stop in a long walk, as PID 1 and not.
 
 import assert from 'node:assert/strict';
-import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { O_PATH } from '../../src/2-storage/handles.ts';
 import { Pace } from '../../src/2-storage/pace.ts';
-import { Walk, type Visitor } from '../../src/2-storage/tree.ts';
+import { Walk, placeAt, type Visitor } from '../../src/2-storage/tree.ts';
 import { cli, renderTo, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { reachableDir } from '../support/storage.ts';
@@ -35,7 +35,7 @@ async function walk(home: string, name: string, examined: (path: string) => void
   };
   process.chdir(home);
   try {
-    await new Walk(fd, fstatSync(fd), pace).run(Buffer.from(name), lstatSync(name), visitor);
+    await new Walk(placeAt(fd, pace)).run(Buffer.from(name), lstatSync(name), visitor);
     assert.equal(process.cwd(), home, 'the walk comes back to where it started');
   } finally {
     process.chdir(back);
