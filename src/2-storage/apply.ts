@@ -1,8 +1,9 @@
 // Carries out a storage plan: creates and owns the directory, sweeps it, and re-owns what is in it, from inside it.
 
 import { accessSync, constants, fstatSync } from 'node:fs';
-import { BootstrapError, EXIT } from '../errors.ts';
+import { errnoCode } from '../errors.ts';
 import type { Stop } from '../stop.ts';
+import { cannot } from './observe.ts';
 import type { StoragePlan } from './plan.ts';
 import { reachProblem, type ProxyUser } from './reach.ts';
 import { sweepHere, type SweepReport } from './sweep.ts';
@@ -44,12 +45,11 @@ function changeTop(plan: StoragePlan, what: string, euid: number, warnings: stri
     change();
     return true;
   } catch (error) {
-    if (!(error instanceof Error && 'code' in error && error.code === 'EPERM')) throw storageError(plan.target, `cannot ${what}`, error);
+    if (errnoCode(error) !== 'EPERM') throw storageError(plan.target, `cannot ${what}`, error);
     try {
       accessSync('.', constants.W_OK | constants.X_OK);
     } catch {
-      throw new BootstrapError(EXIT.STORAGE, `cannot prepare ${plan.target.variable} ${plan.path}: not permitted to ${what} as uid ${euid}, `
-        + `and uid ${euid} cannot write to it`, { cause: error });
+      throw cannot(plan.target, `not permitted to ${what} as uid ${euid}, and uid ${euid} cannot write to it`, error);
     }
     warnings.push(`not permitted to ${what} as uid ${euid}; it is writable by uid ${euid}, so the start goes on`);
     return false;
@@ -65,7 +65,7 @@ function checkReach(plan: StoragePlan, home: Home, options: ApplyOptions): void 
     throw storageError(plan.target, 'the proxy could not write to it', error);
   }
   const problem = options.euid === 0 && options.proxyUser !== undefined ? reachProblem(home.real, options.proxyUser) : undefined;
-  if (problem !== undefined) throw new BootstrapError(EXIT.STORAGE, `cannot prepare ${plan.target.variable} ${plan.path}: ${problem}`);
+  if (problem !== undefined) throw cannot(plan.target, problem);
 }
 
 /**

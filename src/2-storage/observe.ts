@@ -35,8 +35,9 @@ export interface Observation {
   readonly hasGitignore: boolean;
 }
 
-function cannot(target: Target, what: string): BootstrapError {
-  return new BootstrapError(EXIT.STORAGE, `cannot prepare ${target.variable} ${target.path}: ${what}`);
+/** Exit 73: `target` cannot be prepared, and `what` says why. */
+export function cannot(target: Target, what: string, cause?: unknown): BootstrapError {
+  return new BootstrapError(EXIT.STORAGE, `cannot prepare ${target.variable} ${target.path}: ${what}`, cause === undefined ? undefined : { cause });
 }
 
 /** Refuses a directory whose links lead to a system directory (exit 78). */

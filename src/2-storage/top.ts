@@ -2,11 +2,11 @@
 
 import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
-import { BootstrapError, EXIT, errnoCode } from '../errors.ts';
+import { BootstrapError, errnoCode } from '../errors.ts';
 import { listNames, showReason, type Name } from './names.ts';
 import { chase, NotADirectory, UnsafeLink, type Chased } from './chase.ts';
 import { O_PATH, enterHandle, sameEntry, viaHandle } from './handles.ts';
-import { refuseSystemPath, type Target } from './observe.ts';
+import { cannot, refuseSystemPath, type Target } from './observe.ts';
 import { GITIGNORE, type StoragePlan } from './plan.ts';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
@@ -19,7 +19,7 @@ export interface Home {
 }
 
 export function storageError(target: Target, what: string, error: unknown): BootstrapError {
-  return new BootstrapError(EXIT.STORAGE, `cannot prepare ${target.variable} ${target.path}: ${what}: ${showReason(error)}`, { cause: error });
+  return cannot(target, `${what}: ${showReason(error)}`, error);
 }
 
 /** What the directory holds (the working directory): one that cannot be listed cannot be prepared (exit 73). */
@@ -126,20 +126,16 @@ async function inside<T>(target: Target, fd: number, body: (home: Home) => Promi
  */
 export async function withinDir<T>(target: Target, euid: number, body: (home: Home) => Promise<T>): Promise<T> {
   const back = openSync('.', O_PATH | O_DIRECTORY);
-  let result: T;
   try {
     const chased = chaseTarget(target, euid);
     if (chased.missing.length > 0) {
       closeSync(chased.fd);
-      throw new BootstrapError(EXIT.STORAGE, `cannot prepare ${target.variable} ${target.path}: it does not exist`);
+      throw cannot(target, 'it does not exist');
     }
-    result = await inside(target, chased.fd, body);
-  } catch (error) {
+    return await inside(target, chased.fd, body);
+  } finally {
     goBack(target, back);
-    throw error;
   }
-  goBack(target, back);
-  return result;
 }
 
 /** Gives the directory itself its owner and mode, through its handle. */
