@@ -36,7 +36,7 @@ export interface ApplyOptions {
   /** The user the proxy runs as, who must reach the directory and write to it; checked when running as root. */
   readonly proxyUser?: ProxyUser;
   /** "uid 1234 (alice)", for the log. */
-  readonly describeOwner?: (uid: number) => string;
+  readonly describeOwner: (uid: number) => string;
 }
 
 /** Runs `change` on the directory itself; where it is not permitted, goes on only if the directory is writable anyway. */
@@ -96,8 +96,7 @@ export async function applyStorage(plan: StoragePlan, options: ApplyOptions): Pr
     // A directory just created holds nothing to sweep or re-own.
     const fresh = plan.walk === 'none';
     const sweep = fresh || options.sweep === undefined ? undefined : await sweepHere(place(home.fd, 'the sweep', options.stop), {
-      ...options.sweep, target: plan.target, apply: options.apply, owners: plan.shared ? [0, plan.owner.uid] : undefined,
-      ...(options.describeOwner ? { describeOwner: options.describeOwner } : {}),
+      ...options.sweep, target: plan.target, apply: options.apply, owners: plan.shared ? [0, plan.owner.uid] : undefined, describeOwner: options.describeOwner,
     }, parallel(options));
     const walk = fresh ? undefined : await walkTree(plan, home, options);
     if (walk?.stopped !== undefined) warnings.push(`the ownership walk stopped early: ${walk.stopped}`);

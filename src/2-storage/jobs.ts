@@ -4,8 +4,8 @@ import type { Stats } from 'node:fs';
 import type { Name } from './names.ts';
 import type { Pace } from './pace.ts';
 
-/** What was examined of a top-level directory: enough to check its handle, and for the sweep, its age and size. */
-export type JobStat = Pick<Stats, 'dev' | 'ino' | 'mode' | 'uid' | 'size' | 'blocks' | 'atimeMs' | 'mtimeMs'>;
+/** What was examined of a top-level directory: enough to check its handle, its size (the work it holds), and for the sweep, its blocks. */
+export type JobStat = Pick<Stats, 'dev' | 'ino' | 'mode' | 'size' | 'blocks'>;
 
 /** A top-level directory to walk, as examined. Its size in bytes grows with its entries: an estimate of the work. */
 export interface Job {
@@ -14,8 +14,8 @@ export interface Job {
 }
 
 export function job(name: Name, stat: Stats): Job {
-  const { dev, ino, mode, uid, size, blocks, atimeMs, mtimeMs } = stat;
-  return { name, stat: { dev, ino, mode, uid, size, blocks, atimeMs, mtimeMs } };
+  const { dev, ino, mode, size, blocks } = stat;
+  return { name, stat: { dev, ino, mode, size, blocks } };
 }
 
 /** A job as JSON carries it to a helper: the name's bytes in base64. */

@@ -30,7 +30,7 @@ export interface SweepRequest {
   /** In a shared sticky directory, the owners whose stream directories may go (root and WWWUSER); undefined elsewhere. */
   readonly owners: readonly number[] | undefined;
   /** "uid 1234 (alice)", for the log. */
-  readonly describeOwner?: (uid: number) => string;
+  readonly describeOwner: (uid: number) => string;
 }
 
 export interface SweepReport {
@@ -43,10 +43,9 @@ export interface SweepReport {
  * Sweeps HLS_TEMP_DIR (the working directory, held at `at`): every direct child whose name starts
  * with m3u_proxy_hls_, that is a directory on the same filesystem, and older than the threshold.
  */
-export async function sweepHere(at: Place, request: SweepRequest, run: Omit<ParallelOptions, 'at'> = {}): Promise<SweepReport> {
+export async function sweepHere(at: Place, request: SweepRequest, run: Omit<ParallelOptions, 'at'>): Promise<SweepReport> {
   const started = now();
   const options: SweepOptions = { ageSeconds: request.ageSeconds, now: request.now, apply: request.apply, dev: at.homeStat.dev, futureMs: FUTURE_SLACK_MS };
-  const describe = request.describeOwner ?? ((uid: number) => `uid ${uid}`);
   const cutoff = options.now - options.ageSeconds * 1000;
   const task = new SweepTask(options);
   const c = task.counts;
@@ -71,7 +70,7 @@ export async function sweepHere(at: Place, request: SweepRequest, run: Omit<Para
       c.failures.push(`${shown}: a mount point of another filesystem; kept`);
     } else if (request.owners !== undefined && !request.owners.includes(stat.uid)) {
       c.foreign++;
-      name(c.foreignNames, `${shown} (${describe(stat.uid)})`);
+      name(c.foreignNames, `${shown} (${request.describeOwner(stat.uid)})`);
     } else if (stat.mtimeMs > options.now + options.futureMs) {
       c.future++;
       name(c.futureNames, futureNote(shown, stat.mtimeMs, options.now));

@@ -76,9 +76,8 @@ export class Walk {
   }
 
   /** The path of `name` in the working directory, from HLS_TEMP_DIR, shown escaped. */
-  path(name?: Name): string {
-    const names = this.frames.map((f) => f.name);
-    return showPath(name === undefined ? names : [...names, name]);
+  path(name: Name): string {
+    return showPath([...this.frames.map((f) => f.name), name]);
   }
 
   /** The state of the working directory when the walk entered it. */

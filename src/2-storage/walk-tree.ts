@@ -38,7 +38,7 @@ export interface WalkOptions {
   /** Ends the walk at its next pause with Interrupted naming the plan's step. */
   readonly stop?: Stop | undefined;
   /** "uid 1234 (alice)", for the log. */
-  readonly describeOwner?: (uid: number) => string;
+  readonly describeOwner: (uid: number) => string;
 }
 
 /** Walks the tree under HLS_TEMP_DIR, re-owning (or with `apply` false, counting) what differs. */
@@ -52,7 +52,6 @@ export async function walkTree(plan: StoragePlan, home: Home, options: WalkOptio
   const task = new OwnershipTask(ownership, locked);
   const { visitor, counts } = task;
   const top = new Walk(at);
-  const describe = options.describeOwner ?? ((uid: number) => `uid ${uid}`);
   const jobs: Job[] = [];
   let stopped: string | undefined;
   let helpers = 0;
@@ -71,7 +70,7 @@ export async function walkTree(plan: StoragePlan, home: Home, options: WalkOptio
       if (stat?.isDirectory() !== true) continue;
       if (stat.uid !== 0 && stat.uid !== plan.owner.uid) {
         counts.foreign++;
-        name(counts.foreignPaths, `${showName(entry)} (${describe(stat.uid)})`);
+        name(counts.foreignPaths, `${showName(entry)} (${options.describeOwner(stat.uid)})`);
       } else if (visitor.examine(entry, stat, top)) jobs.push(job(entry, stat));
     }
     const spec = (): TaskSpec => ({ kind: 'own', options: { ...ownership, lock: locked() } });
