@@ -5,7 +5,7 @@
 // that apply to the user's uid, gid and supplementary groups. POSIX ACLs are not read.
 
 import { statSync, type Stats } from 'node:fs';
-import { formatMode } from '../1-config/parse.ts';
+import { describeInode } from '../5-exec/walk.ts';
 
 /** The user whose access is checked: its uid, its primary and supplementary groups, and how to name it. */
 export interface ProxyUser {
@@ -28,10 +28,6 @@ export function permits(st: Access, who: ProxyUser, bits: number): boolean {
   return ((st.mode >> shift) & bits) === bits;
 }
 
-function describe(st: Access): string {
-  return `mode ${formatMode(st.mode & 0o7777)}, owner ${st.uid}:${st.gid}`;
-}
-
 /**
  * What keeps `who` from reaching directory `real` (an absolute path without links, such as the
  * kernel's own name for it) and writing to it, or undefined when nothing does.
@@ -41,9 +37,9 @@ export function reachProblem(real: string, who: ProxyUser, stat: (path: string) 
   for (let depth = 0; depth < names.length; depth++) {
     const ancestor = `/${names.slice(0, depth).join('/')}`;
     const st = stat(ancestor);
-    if (!permits(st, who, SEARCH)) return `${who.label} cannot reach it: ${ancestor} is ${describe(st)}, without search permission for it`;
+    if (!permits(st, who, SEARCH)) return `${who.label} cannot reach it: ${ancestor} is ${describeInode(st)}, without search permission for it`;
   }
   const st = stat(real);
-  if (!permits(st, who, WRITE | SEARCH)) return `${who.label} cannot write to it: it is ${describe(st)}`;
+  if (!permits(st, who, WRITE | SEARCH)) return `${who.label} cannot write to it: it is ${describeInode(st)}`;
   return undefined;
 }

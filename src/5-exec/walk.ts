@@ -22,7 +22,7 @@ function protectedSymlinks(): boolean {
 }
 
 /** "mode 0750, owner 0:0", for messages. */
-export function describeInode(stat: Stats): string {
+export function describeInode(stat: Pick<Stats, 'uid' | 'gid' | 'mode'>): string {
   return `mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}, owner ${stat.uid}:${stat.gid}`;
 }
 
