@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { UserDb } from '../1-config/users.ts';
 import { envNames, expand } from './expand.ts';
-import { findOption, optionValue, sectionName, splitLines, type Line, type Span } from './ini.ts';
+import { effectiveOption, optionValue, sectionName, splitLines } from './ini.ts';
 
 /** Sections whose user= supervisord switches a child to (supervisor/options.py, ProcessConfig). */
 const PROCESS_SECTION = /^(program|eventlistener|fcgi-program):(.+)$/;
@@ -17,19 +17,6 @@ export interface UsersContext {
   readonly uid: number;
   /** Where the config is written, for %(here)s. */
   readonly path: string;
-}
-
-/** Every section with its span, in file order. */
-function sections(lines: readonly Line[]): { name: string; span: Span }[] {
-  const found: { name: string; span: Span }[] = [];
-  lines.forEach((line, i) => {
-    const name = sectionName(line);
-    if (name === undefined) return;
-    const last = found.at(-1);
-    if (last !== undefined) last.span = { start: last.span.start, end: i };
-    found.push({ name, span: { start: i, end: lines.length } });
-  });
-  return found;
 }
 
 /** The uid supervisord's name_to_uid() gives, which needs a user database entry even for a number. */
@@ -52,10 +39,12 @@ export function userProblems(text: string, context: UsersContext): string[] {
   const problems: string[] = [];
   const base = { ...envNames(context.env), here: dirname(context.path), host_node_name: hostname() };
   const resolved: { section: string; shown: string; uid: number }[] = [];
-  for (const { name, span } of sections(lines)) {
+  const names = new Set(lines.map(sectionName).filter((name): name is string => name !== undefined));
+  for (const name of names) {
     const program = PROCESS_SECTION.exec(name)?.[2];
     if (name !== 'supervisord' && program === undefined) continue;
-    const option = findOption(lines, span, 'user');
+    // The user= supervisord uses: the last one, of a section written once or more.
+    const option = effectiveOption(lines, name, 'user')?.option;
     if (option === undefined) continue;
     const raw = optionValue(lines, option);
     const { text: value, unknown } = expand(raw, program === undefined ? base : { ...base, program_name: program, group_name: program });

@@ -49,3 +49,12 @@ test('exec\'d as a user other than root: [supervisord] user= must be that user, 
 test('a value with a name this check cannot know (%(process_num)s) is left to supervisord', () => {
   assert.deepEqual(check('[program:p]\nuser=u%(process_num)s\n'), []);
 });
+
+test('a section or a user= written twice: the one supervisord uses, the last, is checked', () => {
+  assert.deepEqual(check('[supervisord]\nuser=nosuchuser\n[program:a]\ncommand=x\n[supervisord]\nuser=root\n'), []);
+  assert.deepEqual(check('[supervisord]\nuser=root\nuser=nosuchuser\n'), [
+    '[supervisord] user=nosuchuser: there is no user named "nosuchuser" in the user database (/etc/passwd)',
+  ]);
+  // Started as m3ue: the [supervisord] and [program:a] that count both say m3ue.
+  assert.deepEqual(check('[supervisord]\nuser=root\n[program:a]\nuser=nosuchuser\n[program:a]\nuser=m3ue\n[supervisord]\nuser=m3ue\n', {}, 1000), []);
+});
