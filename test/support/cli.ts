@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { SHIPPED } from './shipped.ts';
 
-export { ROOT, SHIPPED } from './shipped.ts';
+export { ROOT } from './root.ts';
+export { SHIPPED } from './shipped.ts';
 /** bin/hls-bootstrap of the package as it ships, where every user can run it (see shipped.ts). */
 export const BIN = SHIPPED.bin;
 /** The pinned Node, as every user can run it. */

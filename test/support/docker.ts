@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
-import { ROOT } from './cli.ts';
+import { ROOT } from './root.ts';
 
 export const DOCKER = join(ROOT, 'docker');
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './cli.ts';
+import { ROOT } from './root.ts';
 import { alive, commandLine, waitFor } from './processes.ts';
 import { output, run, type RunOptions, type RunResult } from './run.ts';
 

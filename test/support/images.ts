@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ROOT } from './cli.ts';
+import { ROOT } from './root.ts';
 import { dockerfile } from './docker.ts';
 import { STATE, type Engine } from './engine.ts';
 import { output } from './run.ts';

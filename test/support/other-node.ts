@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ROOT } from './cli.ts';
+import { ROOT } from './root.ts';
 
 /**
  * The directory holding `node` of release `version`. The first call on a checkout installs it with

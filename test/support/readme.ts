@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { markdownTable } from '../../src/1-config/docs.ts';
-import { ROOT } from './cli.ts';
+import { ROOT } from './root.ts';
 
 export const README = join(ROOT, 'README.md');
 const START = /<!-- config-table:start[^>]*-->\n/;

@@ -9,10 +9,8 @@
 import { chmodSync, copyFileSync, globSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './root.ts';
 
-/** The checkout this suite belongs to. */
-export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 
 /** What npm puts in the tarball besides package.json's files, whatever they say. */
 const ALWAYS_SHIPPED = ['package.json', 'README.md', 'LICENSE'];

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './cli.ts';
+import { ROOT } from './root.ts';
 import type { StandInReport } from './supervisord.ts';
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'upstream');

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { resolveConfig } from '../../src/1-config/resolve.ts';
 import { parseGroup, parsePasswd, userDb } from '../../src/1-config/users.ts';
 import { VARIABLES, type Context } from '../../src/1-config/variables.ts';
-import { ROOT } from '../support/cli.ts';
+import { ROOT } from '../support/root.ts';
 import { compose, composeDotEnv, configMap, contextCopies, dockerEnv, dockerfile, execForm, podContainers, podSpec } from '../support/docker.ts';
 import { baseImage, IMAGE } from '../support/images.ts';
 

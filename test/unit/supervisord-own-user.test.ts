@@ -10,7 +10,7 @@ import type { Context } from '../../src/1-config/variables.ts';
 import { joinLines, splitLines } from '../../src/4-supervisord/ini.ts';
 import { withoutOwnUid } from '../../src/4-supervisord/own-user.ts';
 import { render } from '../../src/4-supervisord/render.ts';
-import { ROOT } from '../support/cli.ts';
+import { ROOT } from '../support/root.ts';
 
 const drop = (text: string, euid: number, env: Record<string, string> = {}): { text: string; removed: string[] } => {
   const { lines, removed } = withoutOwnUid(splitLines(text), env, euid);
