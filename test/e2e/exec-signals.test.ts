@@ -5,42 +5,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { BIN, defer, minimalEnv, renderTo, tempDir } from '../support/cli.ts';
+import { defer, renderTo, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
-import { childrenOf, commandLine, waitFor } from '../support/processes.ts';
+import { waitFor } from '../support/processes.ts';
+import { startHls, type Started } from '../support/stop.ts';
 
-interface Run {
-  /** The Node process of hls-bootstrap: PID 1 of the namespace, seen from here, or the child itself. */
-  readonly node: number;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-}
-
-/** Starts `hls-bootstrap args` with stdout on `stdout` (a descriptor, or ignored), as PID 1 of a new PID namespace when `pid1`. */
-async function start(t: TestContext, args: readonly string[], dir: string, pid1: boolean, stdout: number | 'ignore' = 'ignore'): Promise<Run> {
-  const [file, argv] = pid1 ? ['unshare', ['--pid', '--fork', '--mount-proc', '--', BIN, ...args]] : [BIN, [...args]];
-  const env = minimalEnv(dir, { HLS_TEMP_DIR: join(dir, 'hls'), ...renderTo(dir) });
-  const child = spawn(file, argv, { cwd: dir, env, stdio: ['ignore', stdout, 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
-    child.once('close', (code, signal) => {
-      resolve({ code, signal, stderr });
-    });
-  });
-  defer(t, () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const pid = child.pid ?? 0;
-  const node = pid1 ? await waitFor('the process in the namespace', () => childrenOf(pid).find((p) => commandLine(p).includes('boot.cjs'))) : pid;
-  // unshare's child outlives unshare killed.
-  defer(t, () => {
-    try {
-      process.kill(node, 'SIGKILL');
-    } catch {
-      // Gone, as it should be.
-    }
-  });
-  return { node, exited };
+/** Starts `hls-bootstrap args` in `dir` with stdout on `stdout` (a descriptor, or collected), as PID 1 of a new PID namespace when `pid1`. */
+function start(t: TestContext, args: readonly string[], dir: string, pid1: boolean, stdout: number | 'pipe' = 'pipe'): Promise<Started> {
+  return startHls(t, args, dir, { HLS_TEMP_DIR: join(dir, 'hls'), ...renderTo(dir) }, pid1, stdout);
 }
 
 /** Whether `pid` has `path` open. */

@@ -55,18 +55,19 @@ export interface Started {
 
 /**
  * Starts `hls-bootstrap ARGS` in `cwd` with a minimal environment plus `env`; with `pid1`, as PID 1
- * of a new PID namespace, as a container runtime starts an ENTRYPOINT. Killed when the test ends.
+ * of a new PID namespace, as a container runtime starts an ENTRYPOINT. Its stdout is collected, or
+ * goes to descriptor `stdout`. Killed when the test ends.
  */
-export async function startHls(t: TestContext, args: readonly string[], cwd: string, env: Record<string, string>, pid1: boolean): Promise<Started> {
+export async function startHls(t: TestContext, args: readonly string[], cwd: string, env: Record<string, string>, pid1: boolean, stdout: number | 'pipe' = 'pipe'): Promise<Started> {
   const [file, argv] = pid1 ? ['unshare', ['--pid', '--fork', '--mount-proc', '--', BIN, ...args]] : [BIN, [...args]];
-  const child = spawn(file, argv, { cwd, env: minimalEnv(cwd, env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
+  const child = spawn(file, argv, { cwd, env: minimalEnv(cwd, env), stdio: ['ignore', stdout, 'pipe'] });
+  let out = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
     child.on('close', (code, signal) => {
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout: out, stderr });
     });
   });
   defer(t, () => {
@@ -75,6 +76,14 @@ export async function startHls(t: TestContext, args: readonly string[], cwd: str
   const pid = child.pid ?? -1;
   // In a namespace, unshare forks; its child execs the shim, which execs node in place.
   const node = pid1 ? await waitFor('the process in the namespace', () => childrenOf(pid).find((p) => commandLine(p).includes('boot.cjs')), 10_000, 5) : pid;
+  // unshare's child outlives unshare killed.
+  defer(t, () => {
+    try {
+      process.kill(node, 'SIGKILL');
+    } catch {
+      // Gone, as it should be.
+    }
+  });
   return { child, node, exited };
 }
 
