@@ -6,6 +6,7 @@ import { chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, open
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { BIN, NODE, PATH, cli, renderTo, tempDir } from '../support/cli.ts';
+import { waitFor } from '../support/processes.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { compileC, reachableDir } from '../support/storage.ts';
 import { ensureGroup, ensureUser, ownerOf, type TestUser } from '../support/system.ts';
@@ -91,7 +92,7 @@ test('a second start never gives a directory only root can write to WWWUSER whil
   const ended = new Promise<void>((resolve) => attacker.on('close', () => {
     resolve();
   }));
-  while (!said.includes('ready')) await new Promise((r) => setTimeout(r, 10));
+  await waitFor('the attacker to be ready', () => (said.includes('ready') ? true : undefined));
 
   // The first start is slow in that directory (each lchown waits 10 ms first, as a busy disk would make it).
   const cwd = tempDir(t);
@@ -101,7 +102,7 @@ test('a second start never gives a directory only root can write to WWWUSER whil
   first.stderr.setEncoding('utf8').on('data', (d: string) => (firstOut += d));
   const firstDone = new Promise<number | null>((resolve) => first.on('close', resolve));
   // The second starts once the first is in there, and is done long before it.
-  while (readdirSync(dir).every((name) => lstatSync(join(dir, name)).uid === 0)) await new Promise((r) => setTimeout(r, 5));
+  await waitFor('the first start to re-own an entry in the directory', () => (readdirSync(dir).some((name) => lstatSync(join(dir, name)).uid !== 0) ? true : undefined), 15_000, 5);
   const cwd2 = tempDir(t);
   const second = cli(['prepare'], { cwd: cwd2, env: env(cwd2) });
   assert.equal(second.code, 0, second.stderr);
@@ -145,7 +146,7 @@ test('a lock the proxy\'s user holds on HLS_TEMP_DIR stops nothing: every change
   let said = '';
   holder.stdout.setEncoding('utf8').on('data', (d: string) => (said += d));
   t.after(() => holder.kill('SIGKILL'));
-  while (!said.includes('held')) await new Promise((r) => setTimeout(r, 10));
+  await waitFor('the lock to be held', () => (said.includes('held') ? true : undefined));
   const { r, calls } = tracedPrepare(t, www, hls);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /re-owned 5; left alone: 1 directory only root can write, left to another start walking this directory\n/);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { BIN, NODE, ROOT, cli, defer, minimalEnv, renderTo, startCli, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
+import { reachableDir } from '../support/storage.ts';
 import { STAND_IN, type StandInReport } from '../support/supervisord.ts';
 import { ensureGroup, ensureUser, mountTmpfs } from '../support/system.ts';
 import { readElf } from '../../src/5-exec/binary.ts';
@@ -287,8 +288,7 @@ describe('--user and EXEC_USER', () => {
   test('as another user: a program only root may run, an interpreter or a directory it may not use, a directory, an empty command', (t) => {
     if (!needsRoot(t)) return;
     const user = ensureUser('hlsb-www');
-    const dir = tempDir(t);
-    chmodSync(dir, 0o755);
+    const dir = reachableDir(t);
     writeFileSync(join(dir, 'root-only'), '#!/bin/sh\necho ran\n', { mode: 0o744 });
     copyFileSync('/bin/true', join(dir, 'private-interpreter'));
     chmodSync(join(dir, 'private-interpreter'), 0o700);
@@ -326,8 +326,7 @@ describe('--user and EXEC_USER', () => {
     if (!needsRoot(t) || !needsProgram(t, 'prlimit')) return;
     // A user of its own: the kernel counts every process of a uid, whichever test started it.
     const user = ensureUser('hlsb-nproc');
-    const dir = tempDir(t);
-    chmodSync(dir, 0o755);
+    const dir = reachableDir(t);
     const limited = (limit: number, args: string[]): { code: number | null; stdout: string; stderr: string } => {
       const r = spawnSync('prlimit', [`--nproc=${limit}`, '--', BIN, ...args], { cwd: dir, env: minimalEnv(dir, runEnv(dir)), encoding: 'utf8', timeout: 60_000 });
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -7,6 +7,7 @@ import { chownSync, existsSync, mkdirSync, symlinkSync, utimesSync, writeFileSyn
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { BIN, PATH, cli, renderTo, tempDir, type CliResult } from '../support/cli.ts';
+import { waitFor } from '../support/processes.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
 import { reachableDir } from '../support/storage.ts';
 import { ensureUser, ownerOf, snapshot, type TestUser } from '../support/system.ts';
@@ -86,7 +87,7 @@ describe('links on the way to HLS_TEMP_DIR', () => {
     start.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const code = new Promise<number | null>((resolve) => start.on('close', resolve));
     // The user's move: once the first new directory is there and has been looked at, while the next one is being made in it.
-    while (!existsSync(join(app, 'a'))) await new Promise((r) => setTimeout(r, 2));
+    await waitFor('the first new directory', () => (existsSync(join(app, 'a')) ? true : undefined), 15_000, 2);
     await new Promise((r) => setTimeout(r, 100));
     const swap = spawnSync('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', 'sh', '-c', 'mv "$0/a" "$0/a-away" && ln -s "$1" "$0/a"', app, outside], { encoding: 'utf8' });
     assert.equal(swap.status, 0, swap.stderr);

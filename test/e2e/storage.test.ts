@@ -220,8 +220,7 @@ describe('storage step', () => {
       if (!needsRoot(t) || !needsProgram(t, 'setpriv')) return;
       const runner = ensureUser('hlsb-runner');
       const owner = ensureUser('hlsb-www');
-      const base = tempDir(t);
-      chmodSync(base, 0o755);
+      const base = reachableDir(t);
       const dir = join(base, 'hls');
       mkdirSync(dir);
       chownSync(dir, runner.uid, runner.gid);
@@ -255,8 +254,7 @@ describe('storage step', () => {
     test('chown not permitted on a directory the user cannot write: 73 with the reason', (t) => {
       if (!needsRoot(t) || !needsProgram(t, 'setpriv')) return;
       const runner = ensureUser('hlsb-runner');
-      const base = tempDir(t);
-      chmodSync(base, 0o755);
+      const base = reachableDir(t);
       const dir = join(base, 'hls');
       mkdirSync(dir, 0o755);
       const r = cli(['prepare'], { cwd: base, env: { HLS_TEMP_DIR: dir, WWWUSER: runner.name, ...renderTo(base) }, setpriv: [`--reuid=${runner.uid}`, `--regid=${runner.gid}`, '--clear-groups'] });
@@ -539,7 +537,6 @@ describe('faults: the kernel refuses one entry, a directory vanishes, names are 
     const base = reachableDir(t);
     const dir = join(base, 'hls');
     const bytes = (...parts: (string | number[] | Buffer)[]): Buffer => Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p as never))));
-    const ownerOfBytes = (path: Buffer): string => `${lstatSync(path).uid}:${lstatSync(path).gid}`;
     const stream = bytes(dir, '/m3u_proxy_hls_', [0xff]);
     mkdirSync(stream, { recursive: true });
     writeFileSync(bytes(stream, '/segment_', [0xfe, 0x0a], '.ts'), '');
@@ -550,8 +547,8 @@ describe('faults: the kernel refuses one entry, a directory vanishes, names are 
     // The stream directory and its segment; the hard link stays root's, the new .gitignore is already right.
     assert.match(r.stdout, /Checked 4 entries inside in [\d.]+ s: re-owned 2; left alone: 1 hard-linked file/);
     assert.ok(r.stderr.includes('Hard-linked files not re-owned: m3u_proxy_hls_\\xff/link_\\xc3\n'), r.stderr);
-    assert.equal(ownerOfBytes(bytes(stream, '/segment_', [0xfe, 0x0a], '.ts')), owners(user).HLS_OWNER);
-    assert.equal(ownerOfBytes(stream), owners(user).HLS_OWNER);
+    assert.equal(ownerOf(bytes(stream, '/segment_', [0xfe, 0x0a], '.ts')), owners(user).HLS_OWNER);
+    assert.equal(ownerOf(stream), owners(user).HLS_OWNER);
     const json = prepare(t, dir, owners(user).env, ['--json']);
     const counts = (JSON.parse(json.stdout) as { steps: { storage: { result: { walk: { counts: OwnershipCounts } } } } }).steps.storage.result.walk.counts;
     assert.deepEqual(counts.hardlinkPaths, ['m3u_proxy_hls_\\xff/link_\\xc3']);

@@ -3,11 +3,12 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { BIN, PATH, ROOT, cli, renderTo, tempDir } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
+import { reachableDir } from '../support/storage.ts';
 import { ensureUser, mountTmpfs, ownerOf } from '../support/system.ts';
 import { PHP_COMMANDS, START_CONTAINER, UPSTREAM_TEMPLATE, proxyReport, startUntil, upstreamTemplate, type Setting } from '../support/upstream.ts';
 
@@ -21,8 +22,7 @@ const ALL_DECIDED = /success: queue entered RUNNING state/;
 
 /** This machine as the container: hls-bootstrap on PATH as the image links it, a fresh directory for everything else. */
 function container(t: TestContext): { dir: string; path: string } {
-  const dir = tempDir(t);
-  chmodSync(dir, 0o755);
+  const dir = reachableDir(t);
   mkdirSync(join(dir, 'bin'));
   symlinkSync(BIN, join(dir, 'bin', 'hls-bootstrap'));
   return { dir, path: `${join(dir, 'bin')}:${PATH}` };

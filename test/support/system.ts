@@ -1,7 +1,7 @@
 // Real system fixtures for end-to-end tests: Unix users made with useradd, tmpfs mounts of chosen sizes.
 
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, type PathLike } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { defer } from './cli.ts';
@@ -58,7 +58,7 @@ export function snapshot(root: string): Map<string, string> {
 }
 
 /** Owner of `path` as "uid:gid", not following a final link. */
-export function ownerOf(path: string): string {
+export function ownerOf(path: PathLike): string {
   const st = lstatSync(path);
   return `${st.uid}:${st.gid}`;
 }
