@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { stringify } from 'yaml';
-import { cleanup, Container } from '../support/containers.ts';
+import { Container } from '../support/containers.ts';
+import { defer } from '../support/defer.ts';
 import { compose, composeDotEnv, DOCKER } from '../support/docker.ts';
 import type { Engine } from '../support/engine.ts';
 import { PROXY_IMAGE } from '../support/images.ts';
@@ -23,7 +24,7 @@ const EXTERNAL = 'm3u-editor-external-proxy';
  */
 function composer(t: TestContext, engine: Engine): (...args: string[]) => Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'hlsb-compose-'));
-  cleanup(t, () => {
+  defer(t, () => {
     rmSync(dir, { recursive: true, force: true });
     return Promise.resolve();
   });
@@ -39,7 +40,7 @@ function composer(t: TestContext, engine: Engine): (...args: string[]) => Promis
     assert.equal(r.code, 0, `docker-compose ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
     return r.stdout + r.stderr;
   };
-  cleanup(t, () => run('--profile', 'all-in-one', '--profile', 'external-proxy', 'down', '--volumes'));
+  defer(t, () => run('--profile', 'all-in-one', '--profile', 'external-proxy', 'down', '--volumes'));
   return run;
 }
 

@@ -5,10 +5,13 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { defer } from './defer.ts';
 import { SHIPPED } from './shipped.ts';
 
+export { defer };
 export { ROOT } from './root.ts';
 export { SHIPPED } from './shipped.ts';
+
 /** bin/hls-bootstrap of the package as it ships, where every user can run it (see shipped.ts). */
 export const BIN = SHIPPED.bin;
 /** The pinned Node, as every user can run it. */
@@ -62,21 +65,6 @@ export function startCli(args: readonly string[], options: CliOptions = {}) {
   return spawn(file, argv, { cwd, env: minimalEnv(cwd, options.env), stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-const cleanups = new WeakMap<TestContext, (() => void)[]>();
-
-/** Runs `undo` when the test ends; the last registered runs first, so a mount goes before its directory. */
-export function defer(t: TestContext, undo: () => void): void {
-  let stack = cleanups.get(t);
-  if (stack === undefined) {
-    const list: (() => void)[] = [];
-    cleanups.set(t, list);
-    t.after(() => {
-      for (const step of list.reverse()) step();
-    });
-    stack = list;
-  }
-  stack.push(undo);
-}
 
 /** A fresh directory, removed when the test ends. Resolved, since /tmp may be a symlink. */
 export function tempDir(t: TestContext, prefix = 'hls-bootstrap-test-'): string {

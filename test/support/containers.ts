@@ -3,25 +3,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
+import { defer } from './defer.ts';
 import type { Engine } from './engine.ts';
 import { waitFor } from './processes.ts';
 import type { RunResult } from './run.ts';
-
-const cleanups = new WeakMap<TestContext, (() => Promise<unknown>)[]>();
-
-/** Runs `undo` when the test ends, the last registered first: a container goes before its volumes. */
-export function cleanup(t: TestContext, undo: () => Promise<unknown>): void {
-  let stack = cleanups.get(t);
-  if (stack === undefined) {
-    const list: (() => Promise<unknown>)[] = [];
-    cleanups.set(t, list);
-    t.after(async () => {
-      for (const step of list.reverse()) await step();
-    });
-    stack = list;
-  }
-  stack.push(undo);
-}
 
 /** A name no other test uses. */
 export function uniqueName(prefix: string): string {
@@ -31,7 +16,7 @@ export function uniqueName(prefix: string): string {
 /** A named volume, removed when the test ends. */
 export async function volume(t: TestContext, engine: Engine, prefix = 'volume'): Promise<string> {
   const name = await engine.dockerOk(['volume', 'create', uniqueName(prefix)]);
-  cleanup(t, () => engine.docker(['volume', 'rm', '--force', name]));
+  defer(t, () => engine.docker(['volume', 'rm', '--force', name]));
   return name;
 }
 
@@ -171,7 +156,7 @@ export class Container {
 export async function runContainer(t: TestContext, engine: Engine, options: readonly string[], image: string,
   command: readonly string[] = []): Promise<Container> {
   const name = uniqueName('container');
-  cleanup(t, () => engine.docker(['rm', '--force', '--volumes', name]));
+  defer(t, () => engine.docker(['rm', '--force', '--volumes', name]));
   await engine.dockerOk(['run', '--detach', '--name', name, ...options, image, ...command]);
   return new Container(engine, name);
 }

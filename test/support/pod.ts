@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, lchownSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { cleanup, Container, runContainer, uniqueName, volume, volumePath } from './containers.ts';
+import { defer } from './defer.ts';
+import { Container, runContainer, uniqueName, volume, volumePath } from './containers.ts';
 import { configMap, type Container as Spec, type PodSpec } from './docker.ts';
 import type { Engine } from './engine.ts';
 import type { RunResult } from './run.ts';
@@ -108,7 +109,7 @@ export class Pod {
     const init: PodStart['init'] = {};
     for (const c of this.spec.initContainers ?? []) {
       const name = uniqueName(c.name);
-      cleanup(this.t, () => this.engine.docker(['rm', '--force', name]));
+      defer(this.t, () => this.engine.docker(['rm', '--force', name]));
       const r = await this.engine.docker(['run', '--rm', '--name', name, ...this.runOptions(c, volumes), this.image(c), ...(c.command ?? []).slice(1), ...(c.args ?? [])],
         { timeout: 300_000 });
       assert.equal(r.code, 0, `init container ${c.name} failed:\n${r.stdout}${r.stderr}`);

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, type PathLike } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { defer } from './cli.ts';
+import { defer } from './defer.ts';
 
 function run(file: string, args: readonly string[]): string {
   const result = spawnSync(file, args, { encoding: 'utf8' });
