@@ -13,6 +13,12 @@ export interface SweepOptions {
   readonly futureMs: number;
 }
 
+/** How an mtime stands against the threshold: dated in the future, young enough to keep, or old enough to go. */
+export function ageOf(mtimeMs: number, options: SweepOptions): 'future' | 'young' | 'old' {
+  if (mtimeMs > options.now + options.futureMs) return 'future';
+  return mtimeMs >= options.now - options.ageSeconds * 1000 ? 'young' : 'old';
+}
+
 /** What a sweep found and did; the numbers sum across helper processes. */
 export interface SweepCounts {
   /** Entries examined inside stream directories. */

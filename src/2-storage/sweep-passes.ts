@@ -9,7 +9,7 @@ import { errnoCode } from '../errors.ts';
 import type { Identity } from './handles.ts';
 import type { Job } from './jobs.ts';
 import { showReason, type Name } from './names.ts';
-import type { SweepOptions } from './sweep-counts.ts';
+import { ageOf, type SweepOptions } from './sweep-counts.ts';
 import type { Frame, Skip, Visitor, Walk } from './tree.ts';
 
 /** Why a scan ended early: the directory stays. */
@@ -45,8 +45,8 @@ export class Scan implements Visitor {
     }
     this.entries++;
     if (stat.dev !== this.options.dev) throw new Keep('mount');
-    if (stat.mtimeMs > this.options.now + this.options.futureMs) throw new Keep('future', stat.mtimeMs);
-    if (stat.mtimeMs >= this.options.now - this.options.ageSeconds * 1000) throw new Keep('young');
+    const age = ageOf(stat.mtimeMs, this.options);
+    if (age !== 'old') throw new Keep(age, stat.mtimeMs);
     const directory = stat.isDirectory();
     // A file with another link elsewhere frees nothing when this one goes.
     if (directory || stat.nlink === 1) this.bytes += stat.blocks * 512;

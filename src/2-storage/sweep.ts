@@ -12,7 +12,7 @@ import { isStreamName, showName, showReason } from './names.ts';
 import type { Target } from './observe.ts';
 import { now } from './pace.ts';
 import { runJobs, type ParallelOptions } from './parallel.ts';
-import { futureNote, type SweepCounts, type SweepOptions } from './sweep-counts.ts';
+import { ageOf, futureNote, type SweepCounts, type SweepOptions } from './sweep-counts.ts';
 import { SweepTask } from './sweep-task.ts';
 import { listTop } from './top.ts';
 
@@ -46,7 +46,6 @@ export interface SweepReport {
 export async function sweepHere(at: Place, request: SweepRequest, run: Omit<ParallelOptions, 'at'>): Promise<SweepReport> {
   const started = now();
   const options: SweepOptions = { ageSeconds: request.ageSeconds, now: request.now, apply: request.apply, dev: at.homeStat.dev, futureMs: FUTURE_SLACK_MS };
-  const cutoff = options.now - options.ageSeconds * 1000;
   const task = new SweepTask(options);
   const c = task.counts;
   const jobs: Job[] = [];
@@ -71,11 +70,14 @@ export async function sweepHere(at: Place, request: SweepRequest, run: Omit<Para
     } else if (request.owners !== undefined && !request.owners.includes(stat.uid)) {
       c.foreign++;
       name(c.foreignNames, `${shown} (${request.describeOwner(stat.uid)})`);
-    } else if (stat.mtimeMs > options.now + options.futureMs) {
-      c.future++;
-      name(c.futureNames, futureNote(shown, stat.mtimeMs, options.now));
-    } else if (stat.mtimeMs >= cutoff) c.young++;
-    else jobs.push(job(entry, stat));
+    } else {
+      const age = ageOf(stat.mtimeMs, options);
+      if (age === 'future') {
+        c.future++;
+        name(c.futureNames, futureNote(shown, stat.mtimeMs, options.now));
+      } else if (age === 'young') c.young++;
+      else jobs.push(job(entry, stat));
+    }
     const pause = at.pace.tick();
     if (pause !== undefined) await pause;
   }
