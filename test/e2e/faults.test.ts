@@ -1,23 +1,13 @@
 // A faulty filesystem under the storage step and the sweep, its errors injected with strace: one entry's fault costs that entry only.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import type { SweepCounts } from '../../src/2-storage/sweep-counts.ts';
-import { BIN, PATH, renderTo, tempDir, type CliResult } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
-import { addVariant, reachableDir, streamTree } from '../support/storage.ts';
+import { addVariant, reachableDir, streamTree, traced } from '../support/storage.ts';
 import { ensureUser, ownerOf, snapshot } from '../support/system.ts';
-
-/** Runs hls-bootstrap `args` under strace with `options` (such as -P NAME -e inject=...), as root, for WWWUSER hlsb-www. */
-function traced(t: TestContext, dir: string, options: readonly string[], args: readonly string[], env: Record<string, string> = {}): CliResult {
-  const cwd = tempDir(t);
-  const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', ...options, BIN, ...args],
-    { cwd, encoding: 'utf8', env: { PATH, HOME: cwd, HLS_TEMP_DIR: dir, WWWUSER: 'hlsb-www', WWWGROUP: 'hlsb-www', ...renderTo(cwd), ...env } });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
 
 function stale(path: string): void {
   const old = new Date(Date.now() - 24 * 3600 * 1000);

@@ -8,7 +8,7 @@ import { describe, test, type TestContext } from 'node:test';
 import type { OwnershipCounts } from '../../src/2-storage/ownership.ts';
 import { BIN, PATH, cli, defer, renderTo, sh, tempDir, type CliResult } from '../support/cli.ts';
 import { needsProgram, needsRoot } from '../support/require.ts';
-import { addVariant, compileC, mountExt4, reachableDir, streamTree } from '../support/storage.ts';
+import { addVariant, compileC, mountExt4, reachableDir, streamTree, traced } from '../support/storage.ts';
 import { ensureGroup, ensureUser, mountTmpfs, ownerOf, snapshot, type TestUser } from '../support/system.ts';
 
 function prepare(t: TestContext, dir: string, env: Record<string, string>, args: string[] = []): CliResult {
@@ -456,14 +456,6 @@ describe('under attack: a user swaps names while the walk runs as root', () => {
 });
 
 describe('faults: the kernel refuses one entry, a directory vanishes, names are not UTF-8', () => {
-  /** Runs prepare under strace with `inject` for the calls on paths named `name`. */
-  function injected(t: TestContext, dir: string, env: Record<string, string>, name: string, inject: string, json = false): CliResult {
-    const cwd = tempDir(t);
-    const traced = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-P', name, '-e', `inject=${inject}`, BIN, 'prepare', ...(json ? ['--json'] : [])],
-      { cwd, encoding: 'utf8', env: { PATH, HOME: cwd, HLS_TEMP_DIR: dir, HLS_STARTUP_SWEEP: 'false', ...renderTo(cwd), ...env } });
-    return { code: traced.status, signal: traced.signal, stdout: traced.stdout, stderr: traced.stderr };
-  }
-
   test('a directory that vanishes between examination and entry is counted and named; every other entry is re-owned', (t) => {
     if (!needsRoot(t) || !needsProgram(t, 'strace')) return;
     const user = ensureUser('hlsb-www');
@@ -471,7 +463,7 @@ describe('faults: the kernel refuses one entry, a directory vanishes, names are 
     streamTree(dir, 3, 5);
     addVariant(dir);
     // The open of variant fails as it would had another replica's collector removed it just then.
-    const r = injected(t, dir, owners(user).env, 'variant', 'openat:error=ENOENT');
+    const r = traced(t, dir, ['-P', 'variant', '-e', 'inject=openat:error=ENOENT'], ['prepare'], { HLS_STARTUP_SWEEP: 'false', ...owners(user).env });
     assertStorageDone(r);
     // 3 x (5 segments, an index, the directory), variant and .gitignore; variant/segment.ts is never reached.
     assert.match(r.stdout, /Checked 23 entries inside in [\d.]+ s: re-owned 21; 1 vanished while it ran\n/);
@@ -483,7 +475,7 @@ describe('faults: the kernel refuses one entry, a directory vanishes, names are 
 
     chownSync(dir, 0, 0);
     for (const [path] of snapshot(dir)) chownSync(path, 0, 0);
-    const json = injected(t, dir, owners(user).env, 'variant', 'openat:error=ENOENT', true);
+    const json = traced(t, dir, ['-P', 'variant', '-e', 'inject=openat:error=ENOENT'], ['prepare', '--json'], { HLS_STARTUP_SWEEP: 'false', ...owners(user).env });
     assertStorageDone(json);
     const counts = (JSON.parse(json.stdout) as { steps: { storage: { result: { walk: { counts: OwnershipCounts } } } } }).steps.storage.result.walk.counts;
     // .gitignore was given back to root too.
@@ -496,7 +488,7 @@ describe('faults: the kernel refuses one entry, a directory vanishes, names are 
     const dir = join(reachableDir(t), 'hls');
     streamTree(dir, 3, 5);
     writeFileSync(join(dir, 'm3u_proxy_hls_1', 'refused.ts'), '');
-    const r = injected(t, dir, owners(user).env, 'refused.ts', 'lchown,fchownat,chown:error=EPERM', true);
+    const r = traced(t, dir, ['-P', 'refused.ts', '-e', 'inject=lchown,fchownat,chown:error=EPERM'], ['prepare', '--json'], { HLS_STARTUP_SWEEP: 'false', ...owners(user).env });
     assertStorageDone(r);
     const counts = (JSON.parse(r.stdout) as { steps: { storage: { result: { walk: { counts: OwnershipCounts } } } } }).steps.storage.result.walk.counts;
     assert.deepEqual([counts.refused, counts.refusedPaths], [1, ['m3u_proxy_hls_1/refused.ts: operation not permitted (EPERM)']]);

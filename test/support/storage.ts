@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { defer, tempDir } from './cli.ts';
+import { BIN, PATH, defer, renderTo, tempDir, type CliResult } from './cli.ts';
 
 /** A fresh directory that every user can pass through (mkdtemp makes it 0700), removed when the test ends. */
 export function reachableDir(t: TestContext): string {
@@ -55,4 +55,12 @@ export function mountExt4(t: TestContext, dir: string, size: string): string {
     if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
   });
   return dir;
+}
+
+/** Runs hls-bootstrap `args` on HLS_TEMP_DIR `dir` under strace with `options` (such as -P NAME -e inject=...), as root, for WWWUSER hlsb-www unless `env` names another. */
+export function traced(t: TestContext, dir: string, options: readonly string[], args: readonly string[], env: Record<string, string> = {}): CliResult {
+  const cwd = tempDir(t);
+  const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', ...options, BIN, ...args],
+    { cwd, encoding: 'utf8', env: { PATH, HOME: cwd, HLS_TEMP_DIR: dir, WWWUSER: 'hlsb-www', WWWGROUP: 'hlsb-www', ...renderTo(cwd), ...env } });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
