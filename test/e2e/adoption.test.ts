@@ -3,7 +3,7 @@
 // reached over the container's network.
 
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { runContainer, runOnce, volume } from '../support/containers.ts';
 import { dockerEnv } from '../support/docker.ts';
 import { adoptionImage, ADOPTION_IMAGE } from '../support/images.ts';
@@ -15,10 +15,13 @@ const HLS = dockerEnv().HLS_TEMP_DIR ?? '';
 
 describe('the adoption path: upstream\'s entry script and config on hls-bootstrap, in a real engine', needsEngine(), () => {
   const suite = engineSuite();
+  // Once for both tests: a build on the layer cache still costs seconds.
+  before(async () => {
+    await adoptionImage(suite.engine);
+  });
 
   test('the entry script hands over to hls-bootstrap, supervisord becomes PID 1 with every program, and the proxy answers on the container\'s address', async (t) => {
     const { engine } = suite;
-    await adoptionImage(engine);
     const c = await runContainer(t, engine, ['--env', 'M3U_PROXY_HOST=0.0.0.0', '--env', 'M3U_PROXY_TOKEN=adoption-token',
       '--mount', `type=volume,source=${await volume(t, engine)},destination=${HLS}`], ADOPTION_IMAGE);
     const address = await c.inspect('{{.NetworkSettings.IPAddress}}');
@@ -59,7 +62,6 @@ describe('the adoption path: upstream\'s entry script and config on hls-bootstra
 
   test('a command given to the container runs after the storage step, as upstream\'s exec "$@" did', async (t) => {
     const { engine } = suite;
-    await adoptionImage(engine);
     const r = await runOnce(engine, ['--mount', `type=volume,source=${await volume(t, engine)},destination=${HLS}`], ADOPTION_IMAGE,
       ['bash', '-c', 'stat --format "%U:%G %a" "$HLS_TEMP_DIR"; echo "$SUPERVISOR_PHP_USER $M3U_PROXY_START_EMBEDDED"']);
     assert.equal(r.code, 0, r.stderr);
